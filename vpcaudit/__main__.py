@@ -1,0 +1,5 @@
+"""Allow `python -m vpcaudit`."""
+
+from vpcaudit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Everything that talks to AWS: sessions, regions, and the read-only collectors."""

@@ -1,0 +1,84 @@
+"""Which regions to scan: every region enabled for the account, opt-in aware."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import botocore.exceptions
+
+from vpcaudit.aws.session import ClientFactory, error_parts
+from vpcaudit.errors import ConfigError
+from vpcaudit.model import Gap
+
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    """The regions to scan for one account, the ones skipped (with why), and any gap."""
+
+    regions: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    gaps: tuple[Gap, ...]
+
+
+def check_region_names(names: Sequence[str]) -> None:
+    """Refuse names that cannot be AWS regions, before any API call."""
+    for name in names:
+        if not _REGION_NAME.match(name):
+            raise ConfigError(f"unknown region {name!r} (expected a name like us-east-1)")
+
+
+def plan_regions(
+    factory: ClientFactory,
+    account_id: str,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> RegionPlan:
+    """Ask EC2 which regions exist and are enabled, then apply --region/--exclude-region."""
+    try:
+        resp = factory.client("ec2").describe_regions(AllRegions=True)
+    except botocore.exceptions.ClientError as exc:
+        code, message = error_parts(exc)
+        return _fallback(factory, account_id, include, code, message)
+    except botocore.exceptions.BotoCoreError as exc:
+        return _fallback(factory, account_id, include, type(exc).__name__, str(exc))
+    status = {
+        str(r["RegionName"]): str(r.get("OptInStatus") or "opt-in-not-required")
+        for r in resp.get("Regions", [])
+    }
+    unknown = sorted(set(include) - set(status))
+    if unknown:
+        raise ConfigError(
+            f"unknown region {unknown[0]!r}: not among the {len(status)} regions AWS lists"
+        )
+    wanted = [r for r in sorted(status) if not include or r in include]
+    skipped: list[tuple[str, str]] = []
+    regions: list[str] = []
+    for name in wanted:
+        if name in exclude:
+            continue
+        if status[name] not in ENABLED:
+            if include:  # only worth saying when the user asked for it by name
+                skipped.append((name, f"region not enabled for the account ({status[name]})"))
+            continue
+        regions.append(name)
+    return RegionPlan(tuple(regions), tuple(skipped), ())
+
+
+def _fallback(
+    factory: ClientFactory, account_id: str, include: Sequence[str], code: str, message: str
+) -> RegionPlan:
+    """Without DescribeRegions, scan what was asked for (or the home region) and say so."""
+    gap = Gap(
+        account_id,
+        factory.home_region,
+        "ec2:DescribeRegions",
+        code,
+        f"{message} (enabled regions unknown: scanned only "
+        f"{', '.join(include) if include else factory.home_region})",
+    )
+    return RegionPlan(tuple(include) or (factory.home_region,), (), (gap,))

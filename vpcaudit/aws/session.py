@@ -1,0 +1,145 @@
+"""Sessions and clients: profiles, credentials checks, retries, and the read-only guard."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from vpcaudit import __version__
+from vpcaudit.aws import guard
+from vpcaudit.errors import ConfigError, CredentialsError
+
+DEFAULT_REGION = "us-east-1"
+
+# Codes that mean the credentials themselves are bad, not that one call was refused.
+CREDENTIAL_ERROR_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "InvalidToken",
+    }
+)
+
+SessionHook = Callable[[boto3.Session], None]
+
+
+def client_config(max_attempts: int = 10) -> Config:
+    """Client settings for every scanner call: adaptive retries and bounded timeouts."""
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=32,
+        user_agent_extra=f"vpcaudit/{__version__}",
+    )
+
+
+@dataclass
+class CallCounter:
+    """Counts API calls (and retried attempts) made through a session, thread-safely."""
+
+    calls: int = 0
+    attempts: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def on_call(self, model: Any, **_: Any) -> None:
+        """before-call handler: one logical API call."""
+        name = f"{model.service_model.service_name}:{model.name}"
+        with self._lock:
+            self.calls += 1
+            self.by_operation[name] = self.by_operation.get(name, 0) + 1
+
+    def on_send(self, **_: Any) -> None:
+        """before-send handler: one HTTP attempt (a retry is another attempt)."""
+        with self._lock:
+            self.attempts += 1
+
+
+class ClientFactory:
+    """Makes guarded clients from one boto3 session and caches them per (service, region).
+
+    boto3 sessions are not thread-safe but its clients are, so clients are created under a
+    lock and then shared by the worker threads.
+    """
+
+    def __init__(self, session: boto3.Session, counter: CallCounter | None = None) -> None:
+        """Wrap a session, installing the read-only guard and the call counter on it."""
+        self.session = session
+        self.counter = counter or CallCounter()
+        self._config = client_config()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        events = session.events
+        guard.install(events)
+        events.register("before-call", self.counter.on_call, unique_id="vpcaudit-count-call")
+        events.register("before-send", self.counter.on_send, unique_id="vpcaudit-count-send")
+
+    @property
+    def home_region(self) -> str:
+        """The session's configured region, or us-east-1."""
+        return self.session.region_name or DEFAULT_REGION
+
+    def client(self, service: Any, region: str | None = None) -> Any:
+        """A cached, guarded client for the service in the region."""
+        key = (service, region or self.home_region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=key[1], config=self._config
+                )
+            return self._clients[key]
+
+
+def make_session(
+    profile: str | None = None, region: str | None = None, hook: SessionHook | None = None
+) -> boto3.Session:
+    """Open a boto3 session for a profile (or the default chain), as one clear error if bad."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound:
+        raise ConfigError(
+            f"AWS profile {profile!r} was not found in the AWS config files"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"cannot open AWS session: {exc}") from None
+    if hook is not None:
+        hook(session)
+    return session
+
+
+def identify(factory: ClientFactory) -> str:
+    """Return the account id behind the session's credentials, or raise CredentialsError."""
+    try:
+        ident = factory.client("sts").get_caller_identity()
+    except botocore.exceptions.NoCredentialsError:
+        raise CredentialsError(
+            "no AWS credentials found: pass --profile, set AWS_PROFILE, or run with a role"
+        ) from None
+    except botocore.exceptions.ClientError as exc:
+        code, message = error_parts(exc)
+        raise CredentialsError(f"AWS credentials were refused ({code}): {message}") from None
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise ConfigError(f"AWS profile not found: {exc}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CredentialsError(f"cannot verify AWS credentials: {exc}") from None
+    return str(ident["Account"])
+
+
+def error_parts(exc: botocore.exceptions.ClientError) -> tuple[str, str]:
+    """The error code and message of a ClientError."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code") or "Unknown")
+    message = str(err.get("Message") or exc)
+    return code, message

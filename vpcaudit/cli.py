@@ -1,0 +1,257 @@
+"""Command line: thin wiring of argparse onto functions the tests call directly.
+
+This is the only module that writes to stdout or decides the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import structlog
+from tabulate import tabulate
+
+from vpcaudit import __version__, logs
+from vpcaudit.errors import ConfigError, VpcauditError
+from vpcaudit.evaluate import Evaluation, at_or_above, evaluate
+from vpcaudit.inventory import Inventory
+from vpcaudit.model import Severity
+from vpcaudit.policy import Policy
+from vpcaudit.report import Format, ReportData, json_report, table
+from vpcaudit.rules.registry import load_rules
+from vpcaudit.scan import ScanOptions, run_scan
+from vpcaudit.snapshot import Snapshot
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+FAIL_ON_NONE = "none"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> Any:
+        """Print one line to stderr and exit 2."""
+        self.exit(EXIT_USAGE, f"vpcaudit: error: {message}\n")
+
+
+def _severity_or_none(text: str) -> Severity | None:
+    if text.strip().lower() == FAIL_ON_NONE:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=[f.value for f in Format],
+        default=Format.TABLE.value,
+        help="report format (default: table)",
+    )
+    p.add_argument("--output", "-o", type=Path, help="write the report to FILE, not stdout")
+    p.add_argument(
+        "--fail-on",
+        type=_severity_or_none,
+        default=Severity.LOW,
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above this severity: critical, high, "
+        "medium, low, info, or none (default: low)",
+    )
+    p.add_argument(
+        "--allow-partial", action="store_true", help="do not exit 3 when the scan has coverage gaps"
+    )
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-level", choices=logs.LEVELS, default="warning")
+    p.add_argument(
+        "--log-format",
+        choices=("console", "json"),
+        default=None,
+        help="log lines on stderr: console on a TTY, json otherwise (default)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = _Parser(prog="vpcaudit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"vpcaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = sub.add_parser("scan", help="scan AWS accounts and report findings")
+    scan.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    scan.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="scan only this region (repeatable; default: every enabled region)",
+    )
+    scan.add_argument("--exclude-region", action="append", default=[], metavar="REGION")
+    scan.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
+    scan.add_argument(
+        "--save-snapshot",
+        type=Path,
+        metavar="FILE",
+        help="save the raw scan for `vpcaudit evaluate` later",
+    )
+    scan.add_argument(
+        "--demo",
+        action="store_true",
+        help="scan the embedded demo organization (moto, in-process, no AWS)",
+    )
+    _add_output_options(scan)
+    _add_common(scan)
+
+    ev = sub.add_parser("evaluate", help="evaluate a saved snapshot offline")
+    ev.add_argument("snapshot", type=Path)
+    _add_output_options(ev)
+    _add_common(ev)
+
+    rules = sub.add_parser("rules", help="list the rules, or show one")
+    rules.add_argument("rule_id", nargs="?")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+    _add_common(rules)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vpcaudit` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_level, args.log_format)
+    try:
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
+        return cmd_scan(args)
+    except VpcauditError as exc:
+        print(f"vpcaudit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vpcaudit: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    rules = {k: v.rule for k, v in load_rules().items()}
+    policy = Policy()
+    opts = ScanOptions(
+        profile=args.profile,
+        regions=tuple(args.region),
+        exclude_regions=tuple(args.exclude_region),
+        workers=args.workers,
+    )
+    if args.demo:
+        if args.profile:
+            raise ConfigError("--demo scans the embedded demo organization; drop --profile")
+        # moto is only installed with the demo extra, so it is imported only for --demo.
+        from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
+
+        snap = run_demo_scan(opts)
+    else:
+        snap = run_scan(opts)
+    structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
+    if args.save_snapshot:
+        _write_file(args.save_snapshot, snap.save)
+    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, policy), args)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """`vpcaudit evaluate FILE`: the same report from a saved snapshot, no credentials."""
+    snap = Snapshot.load(args.snapshot)
+    rules = {k: v.rule for k, v in load_rules().items()}
+    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, Policy()), args)
+
+
+def _report(snap: Snapshot, evaluation: Evaluation, args: argparse.Namespace) -> int:
+    data = ReportData.build(snap, evaluation)
+    text = json_report.render(data) if args.format == Format.JSON else table.render(data)
+    if args.output:
+        _write_file(args.output, lambda p: p.write_text(text, encoding="utf-8"))
+    else:
+        sys.stdout.write(text)
+    return exit_code(data, args.fail_on, args.allow_partial)
+
+
+def exit_code(data: ReportData, fail_on: Severity | None, allow_partial: bool) -> int:
+    """3 when incomplete (unless allowed), else 1 when a finding reaches fail_on, else 0."""
+    if not data.complete and not allow_partial:
+        return EXIT_INCOMPLETE
+    if fail_on is not None and at_or_above(data.evaluation.findings, fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _write_file(path: Path, write: Any) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """`vpcaudit rules [RULE_ID]`: list the rules, or document one."""
+    loaded = load_rules()
+    if args.rule_id:
+        if args.rule_id not in loaded:
+            raise ConfigError(f"unknown rule {args.rule_id!r} (see `vpcaudit rules`)")
+        sys.stdout.write(
+            _rule_detail(loaded[args.rule_id].rule, args.format, loaded[args.rule_id].source)
+        )
+        return EXIT_OK
+    docs = [_rule_doc(v.rule, v.source) for v in loaded.values()]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(docs, indent=2, default=str) + "\n")
+        return EXIT_OK
+    rows = [
+        [
+            d["id"],
+            d["severity"],
+            d["title"],
+            ", ".join(f"{p['name']}={p['default']}" for p in d["params"]) or "-",
+        ]
+        for d in docs
+    ]
+    sys.stdout.write(tabulate(rows, headers=["id", "severity", "title", "params"]) + "\n")
+    return EXIT_OK
+
+
+def _rule_doc(rule: Any, source: str) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "severity": rule.severity.value,
+        "title": rule.title,
+        "area": rule.area,
+        "params": rule.params_doc(),
+        "rationale": rule.rationale,
+        "evidence": list(rule.evidence_fields),
+        "remediation": rule.remediation,
+        "source": source,
+    }
+
+
+def _rule_detail(rule: Any, fmt: str, source: str) -> str:
+    doc = _rule_doc(rule, source)
+    if fmt == "json":
+        return json.dumps(doc, indent=2, default=str) + "\n"
+    params = (
+        "\n".join(f"  {p['name']} ({p['type']}) = {p['default']}" for p in doc["params"])
+        or "  (none)"
+    )
+    return (
+        f"{doc['id']}  [{doc['severity']}]  {doc['title']}\n\n"
+        f"Why it matters:\n  {doc['rationale']}\n\n"
+        f"Evidence fields: {', '.join(doc['evidence'])}\n\n"
+        f"Parameters:\n{params}\n\n"
+        f"Remediation:\n  {doc['remediation']}\n\nSource: {doc['source']}\n"
+    )

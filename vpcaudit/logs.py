@@ -1,0 +1,59 @@
+"""Logging: structlog on stderr, console lines on a TTY, JSON lines otherwise (containers)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+LEVELS = ("debug", "info", "warning", "error")
+
+# Keys never written to a log, whatever a caller passes: credentials must not leak into logs.
+_SECRET_KEYS = frozenset(
+    {
+        "aws_secret_access_key",
+        "secret_access_key",
+        "SecretAccessKey",
+        "aws_session_token",
+        "session_token",
+        "SessionToken",
+        "Credentials",
+        "credentials",
+        "token",
+    }
+)
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in _SECRET_KEYS & event.keys():
+        event[key] = "[redacted]"
+    return event
+
+
+def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | None = None) -> None:
+    """Set up structlog for the CLI: level, console or JSON format, written to stderr."""
+    stream = stream or sys.stderr
+    if fmt is None:
+        fmt = "console" if stream.isatty() else "json"
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        if fmt == "console"
+        else structlog.processors.JSONRenderer(sort_keys=True)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,71 @@
+"""Reporters: one module per output format, all reading the same ReportData."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from vpcaudit import __version__
+from vpcaudit.evaluate import Evaluation
+from vpcaudit.model import Gap, Severity
+from vpcaudit.snapshot import Skipped, Snapshot
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class Format(enum.StrEnum):
+    """Output formats of `--format`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a reporter needs: the scan's scope and coverage, and the evaluation."""
+
+    started_at: str
+    finished_at: str
+    accounts: tuple[str, ...]
+    account_names: dict[str, str]
+    regions: tuple[str, ...]
+    gaps: tuple[Gap, ...]
+    skipped: tuple[Skipped, ...]
+    evaluation: Evaluation
+    tool_version: str = __version__
+
+    @property
+    def complete(self) -> bool:
+        """True when every targeted account and region was read without a gap."""
+        return not self.gaps
+
+    @classmethod
+    def build(cls, snap: Snapshot, evaluation: Evaluation) -> ReportData:
+        """Combine a snapshot's scope with the findings evaluated from it."""
+        accounts = sorted({*snap.accounts, *(r.account_id for r in snap.regions)})
+        return cls(
+            started_at=snap.started_at,
+            finished_at=snap.finished_at,
+            accounts=tuple(accounts),
+            account_names={a: snap.accounts.get(a, "") for a in accounts},
+            regions=tuple(snap.region_names),
+            gaps=tuple(sorted(snap.gaps)),
+            skipped=tuple(snap.skipped),
+            evaluation=evaluation,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by severity and by rule (suppressed findings counted apart)."""
+        live = [f for f in self.evaluation.findings if not f.suppressed]
+        by_sev = Counter(f.severity for f in live)
+        by_rule = Counter(f.rule_id for f in live)
+        return {
+            "total": len(live),
+            "by_severity": {s.value: by_sev.get(s, 0) for s in Severity},
+            "by_rule": {r: by_rule[r] for r in sorted(by_rule)},
+            "suppressed": len(self.evaluation.findings) - len(live),
+            "unverified": len(self.evaluation.unverified),
+            "rules_run": list(self.evaluation.rules_run),
+        }

@@ -1,0 +1,68 @@
+"""The JSON report: the machine-readable contract described in docs and design.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vpcaudit.model import Finding
+from vpcaudit.report import REPORT_SCHEMA_VERSION, ReportData
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """One finding in its JSON form."""
+    r = f.resource
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.value,
+        "account_id": r.account_id,
+        "region": r.region,
+        "resource_type": r.resource_type,
+        "resource_id": r.resource_id,
+        "resource_arn": r.arn,
+        "message": f.message,
+        "evidence": f.evidence,
+        "remediation": f.remediation,
+        "fingerprint": f.fingerprint,
+        "suppressed": f.suppressed,
+        "waiver": f.waiver,
+    }
+
+
+def report_dict(data: ReportData) -> dict[str, Any]:
+    """The whole JSON report as a dict."""
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": {"name": "vpcaudit", "version": data.tool_version},
+        "scan": {
+            "started_at": data.started_at,
+            "finished_at": data.finished_at,
+            "accounts": list(data.accounts),
+            "account_names": data.account_names,
+            "regions": list(data.regions),
+            "complete": data.complete,
+            "gaps": [g.to_dict() for g in data.gaps],
+            "skipped": [
+                {"account_id": s.account_id, "region": s.region, "reason": s.reason}
+                for s in data.skipped
+            ],
+        },
+        "summary": data.summary(),
+        "findings": [finding_dict(f) for f in data.evaluation.findings],
+        "unverified": [
+            {
+                "rule_id": u.rule_id,
+                "account_id": u.item.resource.account_id,
+                "region": u.item.resource.region,
+                "resource_type": u.item.resource.resource_type,
+                "resource_id": u.item.resource.resource_id,
+                "reason": u.item.reason,
+            }
+            for u in data.evaluation.unverified
+        ],
+    }
+
+
+def render(data: ReportData) -> str:
+    """The JSON report as text (indented, keys in contract order)."""
+    return json.dumps(report_dict(data), indent=2) + "\n"

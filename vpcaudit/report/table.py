@@ -1,0 +1,75 @@
+"""The terminal report: findings grouped by severity, then coverage and unverified checks."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from tabulate import tabulate
+
+from vpcaudit.report import ReportData
+
+_MESSAGE_WIDTH = 70
+
+
+def render(data: ReportData) -> str:
+    """The human-readable report as text."""
+    out: list[str] = []
+    scope = (
+        f"vpcaudit {data.tool_version}: {len(data.accounts)} account(s), "
+        f"{len(data.regions)} region(s), scanned {data.started_at} .. {data.finished_at}"
+    )
+    out.append(scope)
+    findings = [f for f in data.evaluation.findings if not f.suppressed]
+    if not findings:
+        out.append("\nNo findings.")
+    for severity, group in groupby(findings, key=lambda f: f.severity):
+        rows = [
+            [f.rule_id, f.resource.account_id, f.resource.region, f.resource.resource_id, f.message]
+            for f in group
+        ]
+        out.append(f"\n{severity.value.upper()} ({len(rows)})")
+        out.append(
+            tabulate(
+                rows,
+                headers=["rule", "account", "region", "resource", "finding"],
+                tablefmt="simple",
+                maxcolwidths=[None, None, None, None, _MESSAGE_WIDTH],
+            )
+        )
+    summary = data.summary()
+    counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
+    out.append(f"\nSummary: {summary['total']} finding(s)" + (f" ({counts})" if counts else ""))
+    if summary["suppressed"]:
+        out.append(f"Suppressed by waivers: {summary['suppressed']}")
+    out.append(_coverage(data))
+    if data.evaluation.unverified:
+        out.append(f"\nUnverifiable checks ({len(data.evaluation.unverified)}):")
+        out.extend(
+            f"  - {u.rule_id} {u.item.resource.resource_id}: {u.item.reason}"
+            for u in data.evaluation.unverified
+        )
+    return "\n".join(out) + "\n"
+
+
+def _coverage(data: ReportData) -> str:
+    if data.complete and not data.skipped:
+        return "Coverage: complete."
+    lines = []
+    if data.complete:
+        lines.append("Coverage: complete for every enabled region.")
+    else:
+        lines.append(
+            f"Coverage: INCOMPLETE, {len(data.gaps)} gap(s); what is below was NOT read and is "
+            f"not known to be clean:"
+        )
+        rows = [[g.account_id, g.region, g.operation, g.error_code, g.message] for g in data.gaps]
+        lines.append(
+            tabulate(
+                rows,
+                headers=["account", "region", "operation", "error", "message"],
+                tablefmt="simple",
+                maxcolwidths=[None, None, None, None, _MESSAGE_WIDTH],
+            )
+        )
+    lines.extend(f"  skipped {s.account_id} {s.region}: {s.reason}" for s in data.skipped)
+    return "\n" + "\n".join(lines)

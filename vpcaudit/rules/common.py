@@ -1,0 +1,55 @@
+"""Small helpers the rule modules share: resource references and evidence shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vpcaudit.inventory import Endpoint, Inventory, Network, Peering, PeeringSide, Vpc
+from vpcaudit.model import ResourceRef
+
+
+def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
+    """CIDR blocks as strings, IPv4 first."""
+    return [str(c) for c in cidrs]
+
+
+def vpc_ref(vpc: Vpc) -> ResourceRef:
+    """The finding location of a VPC: its owner's account."""
+    return ResourceRef(vpc.owner_id, vpc.region, "vpc", vpc.vpc_id, vpc.arn)
+
+
+def endpoint_ref(ep: Endpoint) -> ResourceRef:
+    """The finding location of a VPC endpoint."""
+    return ResourceRef(ep.account_id, ep.region, "vpc-endpoint", ep.endpoint_id, ep.arn)
+
+
+def peering_ref(p: Peering, side: PeeringSide) -> ResourceRef:
+    """A peering connection located on one of its sides (account and region)."""
+    return ResourceRef(
+        side.owner_id,
+        side.region,
+        "vpc-peering-connection",
+        p.peering_id,
+        p.arn_in(side.owner_id, side.region),
+    )
+
+
+def side_evidence(inv: Inventory, side: PeeringSide) -> dict[str, Any]:
+    """Describe one side of a peering for evidence: account, region, VPC, CIDRs, scope."""
+    vpc = inv.vpc(side.vpc_id)
+    member = inv.is_org_member(side.owner_id)
+    return {
+        "account_id": side.owner_id,
+        "account_name": inv.account_names.get(side.owner_id, ""),
+        "region": side.region,
+        "vpc_id": side.vpc_id,
+        "vpc_name": vpc.name if vpc else "",
+        "cidrs": cidr_strs(side.cidrs),
+        "scanned": side.owner_id in inv.scanned_accounts,
+        "in_organization": member,
+    }
+
+
+def cli(command: str, region: str, account_id: str) -> str:
+    """An AWS CLI command with its region, noting which account's credentials it needs."""
+    return f"{command} --region {region}  # as account {account_id}"

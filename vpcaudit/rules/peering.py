@@ -1,0 +1,233 @@
+"""Peering rules: requests about to expire, and routes that only go one way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vpcaudit.inventory import Inventory, Peering, PeeringSide, RouteTable
+from vpcaudit.model import Severity, Unverifiable, Violation
+from vpcaudit.rules.base import NoParams, RuleOutput, rule
+from vpcaudit.rules.common import cli, peering_ref, side_evidence
+
+# A pending request lapses this long after it is made (AWS fixed value).
+PENDING_LIFETIME_HOURS = 7 * 24
+
+
+@dataclass(frozen=True)
+class PendingParams:
+    """Parameters of peering-pending-expiring."""
+
+    warn_window_hours: float = 48.0
+    """A request that expires within this many hours is graded high."""
+
+
+@rule(
+    id="peering-pending-expiring",
+    title="Peering request awaiting acceptance",
+    severity=Severity.LOW,
+    area="peering",
+    rationale="""
+        A VPC peering request stays in pending-acceptance until the accepter account accepts
+        it, and AWS deletes it 7 days after it was made. A request that lapses silently breaks
+        the connectivity a team is waiting for and has to be requested again, with new route
+        and security-group changes on both sides. Severity rises to high inside the warning
+        window; a request whose expiry AWS did not report is flagged medium as unknown.
+    """,
+    remediation="""
+        The accepter account accepts the request (aws ec2 accept-vpc-peering-connection) and
+        adds routes on both sides, or rejects it if it is not wanted.
+    """,
+    evidence=(
+        "status",
+        "expiration_time",
+        "hours_left",
+        "expiry_known",
+        "requester",
+        "accepter",
+        "must_accept_account",
+        "must_accept_region",
+    ),
+    params=PendingParams,
+)
+def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
+    """Flag pending-acceptance requests, graded by the time left before they lapse."""
+    for p in inv.peerings:
+        if p.status != "pending-acceptance":
+            continue
+        hours_left: float | None = None
+        if p.expiration_time is None:
+            severity = Severity.MEDIUM
+            when = "its expiry time was not reported (it lapses 7 days after it was made)"
+        else:
+            hours_left = (p.expiration_time - inv.as_of).total_seconds() / 3600
+            stamp = p.expiration_time.strftime("%Y-%m-%d %H:%M UTC")
+            if hours_left <= 0:
+                severity = Severity.HIGH
+                when = f"it passed its expiry time at {stamp}"
+            elif hours_left <= params.warn_window_hours:
+                severity = Severity.HIGH
+                when = f"it expires in {hours_left:.1f} h, at {stamp}"
+            else:
+                severity = Severity.LOW
+                when = f"it expires in {hours_left / 24:.1f} days, at {stamp}"
+        acc = p.accepter
+        yield Violation(
+            resource=peering_ref(p, _seen_side(inv, p)),
+            message=(
+                f"Peering {p.peering_id} from {p.requester.vpc_id} ({p.requester.owner_id}) "
+                f"awaits acceptance by account {acc.owner_id} in {acc.region}; {when}."
+            ),
+            evidence={
+                "status": p.status,
+                "expiration_time": None
+                if p.expiration_time is None
+                else p.expiration_time.isoformat().replace("+00:00", "Z"),
+                "hours_left": None if hours_left is None else round(hours_left, 1),
+                "expiry_known": p.expiration_time is not None,
+                "requester": side_evidence(inv, p.requester),
+                "accepter": side_evidence(inv, acc),
+                "must_accept_account": acc.owner_id,
+                "must_accept_region": acc.region,
+            },
+            remediation=cli(
+                f"aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+                acc.region,
+                acc.owner_id,
+            )
+            + f"; or, if unwanted: aws ec2 reject-vpc-peering-connection "
+            f"--vpc-peering-connection-id {p.peering_id}",
+            severity=severity,
+        )
+
+
+def _seen_side(inv: Inventory, p: Peering) -> PeeringSide:
+    """Locate a finding where someone can act: the accepter if scanned, else the requester."""
+    if p.accepter.owner_id in inv.scanned_accounts or p.requester.owner_id not in (
+        inv.scanned_accounts
+    ):
+        return p.accepter
+    return p.requester
+
+
+@rule(
+    id="peering-route-one-way",
+    title="Peering routed on one side only",
+    severity=Severity.MEDIUM,
+    area="peering",
+    rationale="""
+        A peering connection carries traffic only when each side has a route to the other
+        through it, in a route table that its subnets actually use. Routes are added by hand on
+        each side, so one side is often forgotten: connections then open but replies never
+        return, which shows up as time-outs that are hard to trace. Both sides are judged,
+        across accounts, when both were scanned; when one was not, the check is reported as
+        unverifiable instead of guessed.
+    """,
+    remediation="""
+        Add a route to the peer VPC's CIDR blocks through the peering connection in every route
+        table that the missing side's subnets use (aws ec2 create-route).
+    """,
+    evidence=("routed_side", "missing_side"),
+    params=NoParams,
+)
+def route_one_way(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag active peerings that only one side routes to."""
+    del params
+    for p in inv.peerings:
+        if p.status != "active":
+            continue
+        sides = (p.requester, p.accepter)
+        unread = [s for s in sides if not _routes_readable(inv, s)]
+        if unread:
+            yield from _unverifiable(inv, p, unread)
+            continue
+        routed = {s.vpc_id: _serving_routes(inv, p, s) for s in sides}
+        req, acc = routed[p.requester.vpc_id], routed[p.accepter.vpc_id]
+        if bool(req) == bool(acc):
+            continue
+        have, lack = (p.requester, p.accepter) if req else (p.accepter, p.requester)
+        yield _one_way(inv, p, have, lack, routed[have.vpc_id])
+
+
+def _routes_readable(inv: Inventory, side: PeeringSide) -> bool:
+    return all(
+        inv.was_read(side.owner_id, side.region, kind) for kind in ("route_tables", "subnets")
+    )
+
+
+def _serving_routes(inv: Inventory, p: Peering, side: PeeringSide) -> list[RouteTable]:
+    serving = {t.route_table_id for t in inv.serving_route_tables(side.vpc_id)}
+    return sorted(
+        {
+            t.route_table_id: t
+            for t, r in inv.routes_to(p.peering_id)
+            if t.vpc_id == side.vpc_id and t.route_table_id in serving and r.is_active
+        }.values(),
+        key=lambda t: t.route_table_id,
+    )
+
+
+def _one_way(
+    inv: Inventory, p: Peering, have: PeeringSide, lack: PeeringSide, tables: list[RouteTable]
+) -> Violation:
+    serving = inv.serving_route_tables(lack.vpc_id)
+    idle = sorted(
+        {
+            f"{t.route_table_id} ({r.state})"
+            for t, r in inv.routes_to(p.peering_id)
+            if t.vpc_id == lack.vpc_id
+        }
+    )
+    commands = [
+        cli(
+            f"aws ec2 create-route --route-table-id {t.route_table_id} "
+            f"--{'destination-cidr-block' if c.version == 4 else 'destination-ipv6-cidr-block'} "
+            f"{c} --vpc-peering-connection-id {p.peering_id}",
+            lack.region,
+            lack.owner_id,
+        )
+        for t in serving
+        for c in have.cidrs
+    ]
+    missing = side_evidence(inv, lack)
+    missing["serving_route_tables"] = [t.route_table_id for t in serving]
+    missing["routes_not_serving_or_inactive"] = idle
+    routed = side_evidence(inv, have)
+    routed["route_tables"] = [t.route_table_id for t in tables]
+    return Violation(
+        resource=peering_ref(p, lack),
+        message=(
+            f"Peering {p.peering_id} is active and {have.vpc_id} ({have.owner_id}, "
+            f"{have.region}) routes to it, but {lack.vpc_id} ({lack.owner_id}, {lack.region}) "
+            f"has no active route through it in any route table its subnets use: "
+            f"replies cannot return."
+        ),
+        evidence={"routed_side": routed, "missing_side": missing},
+        remediation="\n".join(commands)
+        or f"Associate a route table with {lack.vpc_id}'s subnets and add routes to "
+        f"{', '.join(str(c) for c in have.cidrs)} via {p.peering_id}.",
+        discriminator=lack.vpc_id,
+    )
+
+
+def _unverifiable(inv: Inventory, p: Peering, unread: list[PeeringSide]) -> Iterator[Unverifiable]:
+    read = [s for s in (p.requester, p.accepter) if s not in unread]
+    where = read[0] if read else unread[0]
+    reasons = []
+    for s in unread:
+        member = inv.is_org_member(s.owner_id)
+        if s.owner_id not in inv.scanned_accounts and member is False:
+            why = "an external account outside the Organization"
+        elif s.owner_id not in inv.scanned_accounts:
+            why = "an account that was not scanned"
+        else:
+            why = "a region whose route tables or subnets could not be read"
+        reasons.append(f"{s.vpc_id} is in {s.owner_id} {s.region}, {why}")
+    yield Unverifiable(
+        resource=peering_ref(p, where),
+        reason=f"routes of {p.peering_id} cannot be checked on both sides: " + "; ".join(reasons),
+    )
+
+
+PENDING_EXPIRING = pending_expiring
+ROUTE_ONE_WAY = route_one_way

@@ -1,0 +1,177 @@
+"""Snapshot: the raw API items of a scan plus its coverage gaps, saved as versioned JSON.
+
+A snapshot keeps what AWS returned, untouched, so that a saved scan can be evaluated again
+after the models or the rules change (`vpcaudit evaluate FILE`, no credentials needed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vpcaudit.errors import SnapshotError
+from vpcaudit.model import Gap
+
+SCHEMA_VERSION = 1
+KIND = "vpcaudit-snapshot"
+
+RawItem = dict[str, Any]
+
+
+def json_safe(value: Any) -> Any:
+    """Turn a boto3 response value into plain JSON types (datetimes become ISO 8601 UTC)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """What was read in one account and region: resource kind -> raw API items."""
+
+    account_id: str
+    region: str
+    resources: Mapping[str, list[RawItem]]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A region deliberately not scanned (not enabled for the account, or filtered out)."""
+
+    account_id: str
+    region: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One scan: its scope, raw items per (account, region), skipped regions and gaps."""
+
+    started_at: str
+    finished_at: str
+    tool_version: str
+    accounts: Mapping[str, str]
+    """Scanned account id -> name (or "" when unknown)."""
+    regions: tuple[RegionData, ...]
+    gaps: tuple[Gap, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    org_account_ids: frozenset[str] | None = None
+    """Every Organization member, when known: tells an external peer from an unscanned one."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form metadata (e.g. how the scan was invoked); never read by rules."""
+
+    @property
+    def region_names(self) -> list[str]:
+        """The sorted distinct regions read."""
+        return sorted({r.region for r in self.regions})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON document form."""
+        return {
+            "kind": KIND,
+            "schema_version": SCHEMA_VERSION,
+            "tool_version": self.tool_version,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "accounts": dict(sorted(self.accounts.items())),
+            "org_account_ids": None
+            if self.org_account_ids is None
+            else sorted(self.org_account_ids),
+            "regions": [
+                {
+                    "account_id": r.account_id,
+                    "region": r.region,
+                    "resources": {k: r.resources[k] for k in sorted(r.resources)},
+                }
+                for r in sorted(self.regions, key=lambda r: (r.account_id, r.region))
+            ],
+            "skipped": [
+                {"account_id": s.account_id, "region": s.region, "reason": s.reason}
+                for s in sorted(self.skipped, key=lambda s: (s.account_id, s.region))
+            ],
+            "gaps": [g.to_dict() for g in sorted(self.gaps)],
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str = "snapshot") -> Snapshot:
+        """Read a snapshot document, raising SnapshotError on anything malformed."""
+        if not isinstance(doc, dict) or doc.get("kind") != KIND:
+            raise SnapshotError(f"{source}: not a vpcaudit snapshot")
+        version = doc.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise SnapshotError(
+                f"{source}: snapshot schema_version {version!r} is not supported "
+                f"(this vpcaudit reads version {SCHEMA_VERSION})"
+            )
+        try:
+            org = doc.get("org_account_ids")
+            return cls(
+                started_at=str(doc["started_at"]),
+                finished_at=str(doc["finished_at"]),
+                tool_version=str(doc.get("tool_version", "")),
+                accounts={str(k): str(v) for k, v in dict(doc["accounts"]).items()},
+                org_account_ids=None if org is None else frozenset(str(a) for a in org),
+                regions=tuple(_region_from_dict(r) for r in doc["regions"]),
+                skipped=tuple(
+                    Skipped(str(s["account_id"]), str(s["region"]), str(s["reason"]))
+                    for s in doc.get("skipped", [])
+                ),
+                gaps=tuple(Gap.from_dict(g) for g in doc.get("gaps", [])),
+                extra=dict(doc.get("extra", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SnapshotError(
+                f"{source}: malformed snapshot ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def save(self, path: Path) -> None:
+        """Write the snapshot as JSON (sorted keys, so equal scans give equal files)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        path.write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Snapshot:
+        """Read a snapshot file, raising SnapshotError when it is unreadable or malformed."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise SnapshotError(f"{path}: snapshot is not UTF-8 text") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SnapshotError(
+                f"{path}: snapshot is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        return cls.from_dict(doc, source=str(path))
+
+
+def _region_from_dict(data: Any) -> RegionData:
+    resources = data["resources"]
+    if not isinstance(resources, dict):
+        raise TypeError("resources must be an object")
+    checked: dict[str, list[RawItem]] = {}
+    for kind, items in resources.items():
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise TypeError(f"resources.{kind} must be a list of objects")
+        checked[str(kind)] = items
+    return RegionData(str(data["account_id"]), str(data["region"]), checked)
+
+
+def merge_gaps(*groups: Iterable[Gap]) -> tuple[Gap, ...]:
+    """Join gap lists, dropping exact duplicates, in a stable order."""
+    return tuple(sorted({g for group in groups for g in group}))
