@@ -16,14 +16,16 @@ import structlog
 from tabulate import tabulate
 
 from vpcaudit import __version__, logs
+from vpcaudit.aws.targets import RoleOptions
 from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.evaluate import Evaluation, at_or_above, evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Severity
 from vpcaudit.policy import Policy
+from vpcaudit.progress import BarProgress
 from vpcaudit.report import Format, ReportData, json_report, table
 from vpcaudit.rules.registry import load_rules
-from vpcaudit.scan import ScanOptions, run_scan
+from vpcaudit.scan import DEFAULT_ORG_ROLE, ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -78,6 +80,57 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _account_list(text: str) -> list[str]:
+    return [a.strip() for a in text.split(",") if a.strip()]
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("accounts (default: the account of the credentials)")
+    g.add_argument(
+        "--role-arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="assume this role and scan its account (repeatable)",
+    )
+    g.add_argument("--external-id", help="ExternalId for every role assumed")
+    g.add_argument("--role-session-name", default="vpcaudit")
+    g.add_argument(
+        "--duration",
+        type=int,
+        metavar="SECONDS",
+        help="lifetime of assumed-role credentials (they refresh during a scan)",
+    )
+    g.add_argument(
+        "--org",
+        action="store_true",
+        help="scan every ACTIVE account of the Organization (needs management or "
+        "delegated-admin credentials)",
+    )
+    g.add_argument(
+        "--org-role-name",
+        default=DEFAULT_ORG_ROLE,
+        metavar="NAME",
+        help=f"role assumed in each member account (default {DEFAULT_ORG_ROLE})",
+    )
+    g.add_argument(
+        "--accounts",
+        type=_account_list,
+        action="extend",
+        default=[],
+        metavar="ID[,ID]",
+        help="only these accounts",
+    )
+    g.add_argument(
+        "--exclude-accounts", type=_account_list, action="extend", default=[], metavar="ID[,ID]"
+    )
+    g.add_argument(
+        "--org-include-management",
+        action="store_true",
+        help="also scan the management account (skipped by default)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = _Parser(prog="vpcaudit", description=__doc__)
@@ -94,7 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="scan only this region (repeatable; default: every enabled region)",
     )
     scan.add_argument("--exclude-region", action="append", default=[], metavar="REGION")
+    _add_target_options(scan)
     scan.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
+    scan.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
     scan.add_argument(
         "--save-snapshot",
         type=Path,
@@ -141,8 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
-    if args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = Policy()
     opts = ScanOptions(
@@ -150,16 +208,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         regions=tuple(args.region),
         exclude_regions=tuple(args.exclude_region),
         workers=args.workers,
+        role_arns=tuple(args.role_arn),
+        role=RoleOptions(args.external_id, args.role_session_name, args.duration),
+        org=args.org,
+        org_role_name=args.org_role_name,
+        accounts=tuple(args.accounts),
+        exclude_accounts=tuple(args.exclude_accounts),
+        org_include_management=args.org_include_management,
     )
-    if args.demo:
-        if args.profile:
-            raise ConfigError("--demo scans the embedded demo organization; drop --profile")
-        # moto is only installed with the demo extra, so it is imported only for --demo.
-        from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
+    validate(opts)
+    show_bar = sys.stderr.isatty() if args.progress is None else args.progress
+    bar = BarProgress() if show_bar else None
+    try:
+        if args.demo:
+            if args.profile or args.role_arn:
+                raise ConfigError("--demo scans the embedded demo organization; drop --profile")
+            # moto is only installed with the demo extra, so it is imported only for --demo.
+            from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
 
-        snap = run_demo_scan(opts)
-    else:
-        snap = run_scan(opts)
+            snap = run_demo_scan(opts, bar)
+        else:
+            snap = run_scan(opts, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
     if args.save_snapshot:
         _write_file(args.save_snapshot, snap.save)

@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vpcaudit.aws.collect import AccountTarget, ProgressFn, collect, now_iso
+import botocore.exceptions
+import structlog
+
+from vpcaudit.aws.collect import (
+    AccountTarget,
+    PreparedAccount,
+    PrepareFn,
+    Progress,
+    build_snapshot,
+    now_iso,
+    run_pool,
+)
 from vpcaudit.aws.regions import check_region_names, plan_regions
-from vpcaudit.aws.session import ClientFactory, SessionHook, identify, make_session
+from vpcaudit.aws.session import (
+    CallCounter,
+    ClientFactory,
+    SessionHook,
+    error_parts,
+    identify,
+    make_session,
+)
+from vpcaudit.aws.targets import (
+    AccountSpec,
+    RoleOptions,
+    account_of_role,
+    assume_role_session,
+    check_account_ids,
+    list_org_accounts,
+    org_specs,
+)
+from vpcaudit.errors import ConfigError
+from vpcaudit.inventory import partition_of
+from vpcaudit.model import Gap
 from vpcaudit.snapshot import Skipped, Snapshot
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_ORG_ROLE = "OrganizationAccountAccessRole"
 
 
 @dataclass(frozen=True)
@@ -21,41 +54,124 @@ class ScanOptions:
     """Only these regions (default: every enabled region)."""
     exclude_regions: tuple[str, ...] = ()
     workers: int = 16
+    role_arns: tuple[str, ...] = ()
+    """Scan the account of each role (instead of the caller's own account)."""
+    role: RoleOptions = field(default_factory=RoleOptions)
+    org: bool = False
+    """Scan every ACTIVE account of the caller's Organization."""
+    org_role_name: str = DEFAULT_ORG_ROLE
+    accounts: tuple[str, ...] = ()
+    """Only these account ids (with --org or --role-arn)."""
+    exclude_accounts: tuple[str, ...] = ()
+    org_include_management: bool = False
     session_hook: SessionHook | None = None
     """Called on every new boto3 session (the demo uses it for its moto fidelity layer)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_scan(opts: ScanOptions, progress: ProgressFn | None = None) -> Snapshot:
-    """Scan the account behind the credentials across its regions and return the snapshot."""
+def validate(opts: ScanOptions) -> None:
+    """Refuse bad options before any API call."""
     check_region_names([*opts.regions, *opts.exclude_regions])
+    check_account_ids(opts.accounts, "--accounts")
+    check_account_ids(opts.exclude_accounts, "--exclude-accounts")
+    for arn in opts.role_arns:
+        account_of_role(arn)
+    if opts.org and opts.role_arns:
+        raise ConfigError("--org and --role-arn cannot be combined")
+    if opts.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    d = opts.role.duration_seconds
+    if d is not None and not 900 <= d <= 43200:
+        raise ConfigError("--duration must be between 900 and 43200 seconds")
+
+
+def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
+    """Scan the accounts the options name across their regions and return the snapshot."""
+    validate(opts)
     started = now_iso()
-    session = make_session(opts.profile, hook=opts.session_hook)
-    factory = ClientFactory(session)
-    account_id = identify(factory)
-    plan = plan_regions(factory, account_id, opts.regions, opts.exclude_regions)
-    target = AccountTarget(account_id, "", factory, plan.regions)
-    snap = collect(
-        [target],
-        workers=opts.workers,
-        started_at=started,
-        gaps=plan.gaps,
-        skipped=[Skipped(account_id, r, why) for r, why in plan.skipped],
-        progress=progress,
-        extra=dict(opts.extra),
-    )
-    return _with_call_counts(snap, [factory])
+    counter = CallCounter()
+    base = ClientFactory(make_session(opts.profile, hook=opts.session_hook), counter)
+    caller = identify(base)
+    org_ids: frozenset[str] | None = None
+    if opts.org:
+        org = list_org_accounts(base)
+        org_ids = frozenset(a for a, _, _ in org.accounts)
+        specs = org_specs(
+            org,
+            caller,
+            opts.org_role_name,
+            include=opts.accounts,
+            exclude=opts.exclude_accounts,
+            include_management=opts.org_include_management,
+            partition=partition_of(base.home_region),
+        )
+    elif opts.role_arns:
+        specs = [
+            AccountSpec(account_of_role(arn), "", arn)
+            for arn in opts.role_arns
+            if _selected(account_of_role(arn), opts)
+        ]
+    else:
+        specs = [AccountSpec(caller, "", None)]
+    if not specs:
+        raise ConfigError("no account left to scan after the account filters")
+    log.info("scan_start", accounts=len(specs), caller=caller)
+    jobs = [_prepare_job(spec, base, opts) for spec in specs]
+    res = run_pool(jobs, workers=opts.workers, progress=progress)
+    snap = build_snapshot(res, started, org_account_ids=org_ids, extra=dict(opts.extra))
+    return _with_call_counts(snap, counter)
 
 
-def _with_call_counts(snap: Snapshot, factories: Sequence[ClientFactory]) -> Snapshot:
+def _selected(account_id: str, opts: ScanOptions) -> bool:
+    if account_id in opts.exclude_accounts:
+        return False
+    return not opts.accounts or account_id in opts.accounts
+
+
+def _prepare_job(spec: AccountSpec, base: ClientFactory, opts: ScanOptions) -> PrepareFn:
+    def prepare() -> PreparedAccount:
+        factory = base
+        if spec.role_arn is not None:
+            session = assume_role_session(base, spec.role_arn, opts.role, opts.session_hook)
+            factory = ClientFactory(session, base.counter)
+            failure = _assume(factory, spec)
+            if failure is not None:
+                log.warning("assume_role_failed", account=spec.account_id, code=failure.error_code)
+                return PreparedAccount(spec.account_id, spec.name, None, (failure,))
+        plan = plan_regions(factory, spec.account_id, opts.regions, opts.exclude_regions)
+        return PreparedAccount(
+            spec.account_id,
+            spec.name,
+            AccountTarget(spec.account_id, spec.name, factory, plan.regions),
+            plan.gaps,
+            tuple(Skipped(spec.account_id, r, why) for r, why in plan.skipped),
+        )
+
+    return prepare
+
+
+def _assume(factory: ClientFactory, spec: AccountSpec) -> Gap | None:
+    """Assume the account's role now, so a refusal is one account-wide gap."""
+    creds = factory.session.get_credentials()
+    try:
+        if creds is None:
+            raise ConfigError("no credentials")
+        creds.get_frozen_credentials()
+    except botocore.exceptions.ClientError as exc:
+        code, message = error_parts(exc)
+        return Gap(spec.account_id, "*", "sts:AssumeRole", code, f"{spec.role_arn}: {message}")
+    except botocore.exceptions.BotoCoreError as exc:
+        return Gap(
+            spec.account_id, "*", "sts:AssumeRole", type(exc).__name__, f"{spec.role_arn}: {exc}"
+        )
+    return None
+
+
+def _with_call_counts(snap: Snapshot, counter: CallCounter) -> Snapshot:
     """Record how many API calls and HTTP attempts the scan made, for benchmarks and logs."""
-    by_op: dict[str, int] = {}
-    for f in factories:
-        for op, n in f.counter.by_operation.items():
-            by_op[op] = by_op.get(op, 0) + n
     stats = {
-        "api_calls": sum(f.counter.calls for f in factories),
-        "http_attempts": sum(f.counter.attempts for f in factories),
-        "calls_by_operation": dict(sorted(by_op.items())),
+        "api_calls": counter.calls,
+        "http_attempts": counter.attempts,
+        "calls_by_operation": dict(sorted(counter.by_operation.items())),
     }
     return replace(snap, extra={**snap.extra, "stats": stats})

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import botocore.exceptions
 import structlog
@@ -83,9 +83,6 @@ class RegionResult:
     gaps: tuple[Gap, ...]
 
 
-ProgressFn = Callable[[RegionResult], None]
-
-
 def _read(client: Any, spec: ResourceSpec) -> list[RawItem]:
     if spec.page_size is None:
         return list(getattr(client, spec.method)().get(spec.result_key, []))
@@ -145,6 +142,84 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class PreparedAccount:
+    """An account made ready to scan (credentials, regions), or why it could not be."""
+
+    account_id: str
+    name: str
+    target: AccountTarget | None
+    gaps: tuple[Gap, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+PrepareFn = Callable[[], PreparedAccount]
+
+
+class Progress(Protocol):
+    """What the scan reports as it goes (the CLI draws a progress bar from it)."""
+
+    def start(self, accounts: int) -> None:
+        """The scan will prepare this many accounts."""
+
+    def account_ready(self, prepared: PreparedAccount) -> None:
+        """An account's credentials and regions are known (or it failed)."""
+
+    def region_done(self, result: RegionResult) -> None:
+        """One (account, region) task finished."""
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    """Everything the pool produced: region data, gaps, skipped regions, accounts."""
+
+    accounts: dict[str, str]
+    regions: tuple[RegionData, ...]
+    gaps: tuple[Gap, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def run_pool(
+    jobs: Sequence[PrepareFn], *, workers: int, progress: Progress | None = None
+) -> CollectResult:
+    """Prepare accounts and scan their regions on one bounded pool.
+
+    Preparing an account (assume its role, list its regions) is a short chain of dependent
+    calls; as soon as one is ready its region tasks join the same queue, so no worker idles
+    waiting for all accounts to be prepared first.
+    """
+    if progress is not None:
+        progress.start(len(jobs))
+    accounts: dict[str, str] = {}
+    regions: list[RegionData] = []
+    gaps: list[Gap] = []
+    skipped: list[Skipped] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="vpcaudit") as pool:
+        pending: set[Future[Any]] = {pool.submit(job) for job in jobs}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                out = fut.result()
+                if isinstance(out, PreparedAccount):
+                    accounts[out.account_id] = out.name
+                    gaps.extend(out.gaps)
+                    skipped.extend(out.skipped)
+                    if out.target is not None:
+                        t = out.target
+                        pending |= {
+                            pool.submit(collect_region, t.factory, t.account_id, r)
+                            for r in t.regions
+                        }
+                    if progress is not None:
+                        progress.account_ready(out)
+                else:
+                    regions.append(out.data)
+                    gaps.extend(out.gaps)
+                    if progress is not None:
+                        progress.region_done(out)
+    return CollectResult(accounts, tuple(regions), tuple(gaps), tuple(skipped))
+
+
 def collect(
     targets: Sequence[AccountTarget],
     *,
@@ -153,29 +228,39 @@ def collect(
     gaps: Sequence[Gap] = (),
     skipped: Sequence[Skipped] = (),
     org_account_ids: frozenset[str] | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Snapshot:
-    """Scan every (account, region) of the targets on a bounded pool; return the snapshot."""
+    """Scan every region of already-prepared targets and return the snapshot."""
     started = started_at or now_iso()
-    tasks = [(t, r) for t in targets for r in t.regions]
-    results: list[RegionResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
-        futures = [pool.submit(collect_region, t.factory, t.account_id, r) for t, r in tasks]
-        for fut in as_completed(futures):
-            res = fut.result()
-            results.append(res)
-            if progress is not None:
-                progress(res)
-    all_gaps = [*gaps, *(g for r in results for g in r.gaps)]
+
+    def ready(t: AccountTarget) -> PrepareFn:
+        return lambda: PreparedAccount(t.account_id, t.name, t)
+
+    res = run_pool([ready(t) for t in targets], workers=workers, progress=progress)
+    return build_snapshot(
+        res, started, gaps=gaps, skipped=skipped, org_account_ids=org_account_ids, extra=extra
+    )
+
+
+def build_snapshot(
+    res: CollectResult,
+    started_at: str,
+    *,
+    gaps: Sequence[Gap] = (),
+    skipped: Sequence[Skipped] = (),
+    org_account_ids: frozenset[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Snapshot:
+    """Assemble the snapshot of a finished pool run."""
     return Snapshot(
-        started_at=started,
+        started_at=started_at,
         finished_at=now_iso(),
         tool_version=__version__,
-        accounts={t.account_id: t.name for t in targets},
-        regions=tuple(r.data for r in results),
-        gaps=tuple(sorted(set(all_gaps))),
-        skipped=tuple(skipped),
+        accounts=dict(sorted(res.accounts.items())),
+        regions=tuple(sorted(res.regions, key=lambda r: (r.account_id, r.region))),
+        gaps=tuple(sorted({*gaps, *res.gaps})),
+        skipped=tuple(sorted({*skipped, *res.skipped}, key=lambda s: (s.account_id, s.region))),
         org_account_ids=org_account_ids,
         extra=extra or {},
     )

@@ -91,6 +91,13 @@ class ClientFactory:
         """The session's configured region, or us-east-1."""
         return self.session.region_name or DEFAULT_REGION
 
+    def new_client(self, service: Any, **kwargs: Any) -> Any:
+        """An uncached client in the home region (for callers that pass their own keys)."""
+        with self._lock:
+            return self.session.client(
+                service, region_name=self.home_region, config=self._config, **kwargs
+            )
+
     def client(self, service: Any, region: str | None = None) -> Any:
         """A cached, guarded client for the service in the region."""
         key = (service, region or self.home_region)

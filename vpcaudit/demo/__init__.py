@@ -10,8 +10,9 @@ from dataclasses import replace
 
 import boto3
 
+from vpcaudit.aws.collect import Progress
 from vpcaudit.demo.fidelity import MotoFidelity
-from vpcaudit.demo.seed import REGIONS, seed
+from vpcaudit.demo.seed import ORG_ROLE, REGIONS, seed
 from vpcaudit.errors import ConfigError
 from vpcaudit.scan import ScanOptions, run_scan
 from vpcaudit.snapshot import Snapshot
@@ -53,7 +54,7 @@ def demo_environment() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo_scan(opts: ScanOptions) -> Snapshot:
+def run_demo_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
     """Start moto in-process, seed the demo organization, and scan it with the real scanner."""
     try:
         from moto import mock_aws  # noqa: PLC0415 - an optional dependency, demo only
@@ -65,8 +66,10 @@ def run_demo_scan(opts: ScanOptions) -> Snapshot:
         seed(boto3.Session(), fidelity, dt.datetime.now(dt.UTC))
         demo_opts = replace(
             opts,
+            org=True,
+            org_role_name=ORG_ROLE,
             regions=opts.regions or REGIONS,
             session_hook=fidelity.install,
             extra={**opts.extra, "demo": True},
         )
-        return run_scan(demo_opts)
+        return run_scan(demo_opts, progress)

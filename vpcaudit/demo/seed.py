@@ -1,4 +1,16 @@
-"""Build the demo organization's network in moto: correct controls beside seeded defects."""
+"""Build the demo organization's network in moto: correct controls beside seeded defects.
+
+Accounts (an AWS Organization, scanned with --org):
+- network: the hub VPC (us-east-1) with an S3 gateway endpoint, a VPN gateway and a DynamoDB
+  interface endpoint; eu-app (eu-west-1) peered to the hub across regions, routed both ways.
+- app-prod: spoke-a, peered to the hub and routed both ways; spoke-b, peered to the hub but
+  with no route back and no flow log; eu-legacy (eu-west-1), no flow log, whose peering
+  request to the hub lapses in under a day.
+- analytics: a VPC paying for an S3 interface endpoint in two AZs that nothing needs, and a
+  fresh peering request to spoke-a.
+Outside the Organization, a partner account's VPC is peered to the hub: its side cannot be
+scanned, so the route check on that peering is reported as unverifiable, not guessed.
+"""
 
 from __future__ import annotations
 
@@ -10,177 +22,230 @@ import boto3
 
 from vpcaudit.demo.fidelity import MotoFidelity
 
-ACCOUNT_ID = "123456789012"
+MANAGEMENT_ACCOUNT = "123456789012"
+PARTNER_ACCOUNT = "210987654321"
+ORG_ROLE = "OrganizationAccountAccessRole"
 HUB_REGION = "us-east-1"
 EU_REGION = "eu-west-1"
 REGIONS = (HUB_REGION, EU_REGION)
-LOG_BUCKET = "demo-flow-logs"
 
 
 @dataclass
 class Seeded:
     """Ids of what the seeding created, so tests can name the expected findings."""
 
+    accounts: dict[str, str] = field(default_factory=dict)
+    """Account name -> id."""
     vpcs: dict[str, str] = field(default_factory=dict)
     peerings: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
-    route_tables: dict[str, str] = field(default_factory=dict)
     expected: set[tuple[str, str]] = field(default_factory=set)
     """(rule id, resource id) of every defect the demo seeds on purpose."""
+    unverifiable: set[tuple[str, str]] = field(default_factory=set)
+    """(rule id, resource id) of checks that cannot be decided from the scanned accounts."""
 
 
-def _tag(name: str) -> Any:
-    return [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}]
+def _name_tag(kind: str, name: str) -> Any:
+    return [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name}]}]
 
 
-class _Region:
-    def __init__(self, session: boto3.Session, region: str, seeded: Seeded) -> None:
-        self.ec2 = session.client("ec2", region_name=region)
-        self.region = region
+class _Account:
+    """One account's clients and the helpers to build its network."""
+
+    def __init__(self, session: boto3.Session, account_id: str, seeded: Seeded) -> None:
+        self.session = session
+        self.account_id = account_id
         self.seeded = seeded
+        self._ec2: dict[str, Any] = {}
+        self.bucket = f"flow-logs-{account_id}"
+        session.client("s3", region_name=HUB_REGION).create_bucket(Bucket=self.bucket)
 
-    def remove_default_vpc(self) -> None:
+    def ec2(self, region: str) -> Any:
+        if region not in self._ec2:
+            self._ec2[region] = self.session.client("ec2", region_name=region)
+        return self._ec2[region]
+
+    def remove_default_vpc(self, region: str) -> None:
         # The demo organization deleted its default VPCs, as many hardened accounts do.
-        for vpc in self.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])[
-            "Vpcs"
-        ]:
+        ec2 = self.ec2(region)
+        for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
             vid = vpc["VpcId"]
-            for s in self.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vid]}])[
-                "Subnets"
-            ]:
-                self.ec2.delete_subnet(SubnetId=s["SubnetId"])
-            for g in self.ec2.describe_internet_gateways(
-                Filters=[{"Name": "attachment.vpc-id", "Values": [vid]}]
-            )["InternetGateways"]:
-                self.ec2.detach_internet_gateway(
-                    InternetGatewayId=g["InternetGatewayId"], VpcId=vid
-                )
-                self.ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
-            self.ec2.delete_vpc(VpcId=vid)
+            by_vpc = [{"Name": "vpc-id", "Values": [vid]}]
+            for s in ec2.describe_subnets(Filters=by_vpc)["Subnets"]:
+                ec2.delete_subnet(SubnetId=s["SubnetId"])
+            attached = [{"Name": "attachment.vpc-id", "Values": [vid]}]
+            for g in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
+                ec2.detach_internet_gateway(InternetGatewayId=g["InternetGatewayId"], VpcId=vid)
+                ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
+            ec2.delete_vpc(VpcId=vid)
 
     def vpc(
-        self, name: str, cidr: str, subnets: list[tuple[str, str]], flow_log: bool = True
+        self, region: str, name: str, cidr: str, zones: str = "a", *, flow_log: bool = True
     ) -> tuple[str, str, list[str]]:
-        """Create a VPC with subnets sharing one route table; return (vpc, rtb, subnets)."""
-        vid = self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_tag(name))["Vpc"]["VpcId"]
-        rtb = self.ec2.create_route_table(VpcId=vid)["RouteTable"]["RouteTableId"]
-        subnet_ids = []
-        for sub_cidr, az in subnets:
-            sid = self.ec2.create_subnet(
-                VpcId=vid, CidrBlock=sub_cidr, AvailabilityZone=f"{self.region}{az}"
+        """A VPC with one /24 per zone sharing one route table: (vpc, route table, subnets)."""
+        ec2 = self.ec2(region)
+        vid = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_name_tag("vpc", name))["Vpc"][
+            "VpcId"
+        ]
+        rtb = ec2.create_route_table(VpcId=vid)["RouteTable"]["RouteTableId"]
+        base = cidr.split("/", maxsplit=1)[0].rsplit(".", 2)[0]
+        subnets = []
+        for i, zone in enumerate(zones, start=1):
+            sid = ec2.create_subnet(
+                VpcId=vid, CidrBlock=f"{base}.{i}.0/24", AvailabilityZone=f"{region}{zone}"
             )["Subnet"]["SubnetId"]
-            self.ec2.associate_route_table(RouteTableId=rtb, SubnetId=sid)
-            subnet_ids.append(sid)
+            ec2.associate_route_table(RouteTableId=rtb, SubnetId=sid)
+            subnets.append(sid)
         if flow_log:
-            self.ec2.create_flow_logs(
+            ec2.create_flow_logs(
                 ResourceIds=[vid],
                 ResourceType="VPC",
                 TrafficType="ALL",
                 LogDestinationType="s3",
-                LogDestination=f"arn:aws:s3:::{LOG_BUCKET}",
+                LogDestination=f"arn:aws:s3:::{self.bucket}",
             )
         self.seeded.vpcs[name] = vid
-        self.seeded.route_tables[name] = rtb
-        return vid, rtb, subnet_ids
+        return vid, rtb, subnets
 
-    def route(self, rtb: str, cidr: str, pcx: str) -> None:
-        self.ec2.create_route(
+    def route(self, region: str, rtb: str, cidr: str, pcx: str) -> None:
+        self.ec2(region).create_route(
             RouteTableId=rtb, DestinationCidrBlock=cidr, VpcPeeringConnectionId=pcx
         )
 
 
-def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Seeded:
-    """Create the demo network in the moto account behind `session`."""
-    seeded = Seeded()
-    s3 = session.client("s3", region_name=HUB_REGION)
-    s3.create_bucket(Bucket=LOG_BUCKET)
-    us, eu = _Region(session, HUB_REGION, seeded), _Region(session, EU_REGION, seeded)
-    us.remove_default_vpc()
-    eu.remove_default_vpc()
+def _assume(mgmt: boto3.Session, account_id: str) -> boto3.Session:
+    creds = mgmt.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ORG_ROLE}", RoleSessionName="demo-seed"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=HUB_REGION,
+    )
 
-    hub, hub_rt, hub_subnets = us.vpc(
-        "hub", "10.0.0.0/16", [("10.0.1.0/24", "a"), ("10.0.2.0/24", "b")]
-    )
-    spoke_a, spoke_a_rt, _ = us.vpc("spoke-a", "10.1.0.0/16", [("10.1.1.0/24", "a")])
-    spoke_b, _, _ = us.vpc("spoke-b", "10.2.0.0/16", [("10.2.1.0/24", "a")], flow_log=False)
-    analytics, _, analytics_subnets = us.vpc(
-        "analytics", "10.3.0.0/16", [("10.3.1.0/24", "a"), ("10.3.2.0/24", "b")]
-    )
-    eu_app, eu_app_rt, _ = eu.vpc("eu-app", "172.16.0.0/16", [("172.16.1.0/24", "a")])
-    eu_legacy, _, _ = eu.vpc("eu-legacy", "172.20.0.0/16", [("172.20.1.0/24", "a")], flow_log=False)
+
+def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Seeded:
+    """Create the demo Organization and its network, from the management account's session."""
+    seeded = Seeded()
+    org = session.client("organizations", region_name=HUB_REGION)
+    org.create_organization(FeatureSet="ALL")
+    accounts: dict[str, _Account] = {}
+    for name in ("network", "app-prod", "analytics"):
+        status = org.create_account(Email=f"{name}@demo.example", AccountName=name)
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        seeded.accounts[name] = account_id
+        accounts[name] = _Account(_assume(session, account_id), account_id, seeded)
+    partner = _Account(_assume(session, PARTNER_ACCOUNT), PARTNER_ACCOUNT, seeded)
+    for acct in accounts.values():
+        for region in REGIONS:
+            acct.remove_default_vpc(region)
+    net, app, ana = accounts["network"], accounts["app-prod"], accounts["analytics"]
+
+    hub, hub_rt, hub_subnets = net.vpc(HUB_REGION, "hub", "10.0.0.0/16", "ab")
+    eu_app, eu_app_rt, _ = net.vpc(EU_REGION, "eu-app", "172.16.0.0/16")
+    spoke_a, spoke_a_rt, _ = app.vpc(HUB_REGION, "spoke-a", "10.1.0.0/16")
+    spoke_b, _, _ = app.vpc(HUB_REGION, "spoke-b", "10.2.0.0/16", flow_log=False)
+    eu_legacy, _, _ = app.vpc(EU_REGION, "eu-legacy", "172.20.0.0/16", flow_log=False)
+    analytics, _, analytics_subnets = ana.vpc(HUB_REGION, "analytics", "10.3.0.0/16", "ab")
+    partner_vpc, _, _ = partner.vpc(HUB_REGION, "partner", "192.168.0.0/16")
 
     def peer(
         name: str,
-        requester: _Region,
-        vpcs: tuple[str, str],
-        peer_region: str,
+        requester: tuple[_Account, str, str],
+        accepter: tuple[_Account, str, str],
         made: dt.datetime,
         *,
         accept: bool,
     ) -> str:
-        vpc, peer_vpc = vpcs
-        pcx = requester.ec2.create_vpc_peering_connection(
-            VpcId=vpc, PeerVpcId=peer_vpc, PeerRegion=peer_region
+        (req, req_region, req_vpc), (acc, acc_region, acc_vpc) = requester, accepter
+        pcx = req.ec2(req_region).create_vpc_peering_connection(
+            VpcId=req_vpc, PeerVpcId=acc_vpc, PeerOwnerId=acc.account_id, PeerRegion=acc_region
         )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        pcx = str(pcx)
         fidelity.record_peering(pcx, made)
         if accept:
-            session.client("ec2", region_name=peer_region).accept_vpc_peering_connection(
-                VpcPeeringConnectionId=pcx
-            )
+            acc.ec2(acc_region).accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
         seeded.peerings[name] = pcx
         return pcx
 
-    long_ago = now - dt.timedelta(days=30)
-    # Hub and spoke: spoke-a routes back (correct), spoke-b does not (one-way defect).
-    pcx_a = peer("hub-spoke-a", us, (hub, spoke_a), HUB_REGION, long_ago, accept=True)
-    pcx_b = peer("hub-spoke-b", us, (hub, spoke_b), HUB_REGION, long_ago, accept=True)
-    pcx_eu = peer("hub-eu-app", us, (hub, eu_app), EU_REGION, long_ago, accept=True)
-    us.route(hub_rt, "10.1.0.0/16", pcx_a)
-    us.route(spoke_a_rt, "10.0.0.0/16", pcx_a)
-    us.route(hub_rt, "10.2.0.0/16", pcx_b)
-    us.route(hub_rt, "172.16.0.0/16", pcx_eu)
-    eu.route(eu_app_rt, "10.0.0.0/16", pcx_eu)
+    month_ago = now - dt.timedelta(days=30)
+    hub_side = (net, HUB_REGION, hub)
+    # Hub and spokes across accounts: spoke-a routes back (correct); spoke-b does not.
+    pcx_a = peer("hub-spoke-a", hub_side, (app, HUB_REGION, spoke_a), month_ago, accept=True)
+    pcx_b = peer("hub-spoke-b", hub_side, (app, HUB_REGION, spoke_b), month_ago, accept=True)
+    pcx_eu = peer("hub-eu-app", hub_side, (net, EU_REGION, eu_app), month_ago, accept=True)
+    pcx_partner = peer(
+        "hub-partner", hub_side, (partner, HUB_REGION, partner_vpc), month_ago, accept=True
+    )
+    net.route(HUB_REGION, hub_rt, "10.1.0.0/16", pcx_a)
+    app.route(HUB_REGION, spoke_a_rt, "10.0.0.0/16", pcx_a)
+    net.route(HUB_REGION, hub_rt, "10.2.0.0/16", pcx_b)
+    net.route(HUB_REGION, hub_rt, "172.16.0.0/16", pcx_eu)
+    net.route(EU_REGION, eu_app_rt, "10.0.0.0/16", pcx_eu)
+    net.route(HUB_REGION, hub_rt, "192.168.0.0/16", pcx_partner)
     seeded.expected.add(("peering-route-one-way", pcx_b))
+    seeded.unverifiable.add(("peering-route-one-way", pcx_partner))
 
     # Pending requests: one lapses in under a day (high), one was made yesterday (low).
-    late, new = now - dt.timedelta(days=6, hours=4), now - dt.timedelta(days=1)
-    pcx_late = peer("eu-legacy-hub", eu, (eu_legacy, hub), HUB_REGION, late, accept=False)
-    pcx_new = peer("eu-app-spoke-a", eu, (eu_app, spoke_a), HUB_REGION, new, accept=False)
+    late = now - dt.timedelta(days=6, hours=4)
+    pcx_late = peer("eu-legacy-hub", (app, EU_REGION, eu_legacy), hub_side, late, accept=False)
+    fresh = now - dt.timedelta(days=1)
+    pcx_new = peer(
+        "analytics-spoke-a",
+        (ana, HUB_REGION, analytics),
+        (app, HUB_REGION, spoke_a),
+        fresh,
+        accept=False,
+    )
     seeded.expected |= {
         ("peering-pending-expiring", pcx_late),
         ("peering-pending-expiring", pcx_new),
     }
 
+    waste, ddb = _seed_endpoints(seeded, net, ana, (hub, hub_rt, hub_subnets), analytics_subnets)
+    seeded.expected |= {
+        ("endpoint-interface-for-gateway-service", waste),
+        ("endpoint-interface-for-gateway-service", ddb),
+        ("vpc-flow-logs-missing", spoke_b),
+        ("vpc-flow-logs-missing", eu_legacy),
+    }
+    return seeded
+
+
+def _seed_endpoints(
+    seeded: Seeded,
+    net: _Account,
+    ana: _Account,
+    hub_net: tuple[str, str, list[str]],
+    analytics_subnets: list[str],
+) -> tuple[str, str]:
+    """Endpoints: a correct gateway, a wasted interface, and an interface with a use."""
+    hub, hub_rt, hub_subnets = hub_net
+    analytics = seeded.vpcs["analytics"]
     # Endpoints: the hub uses a free S3 gateway endpoint (correct); analytics pays for an S3
-    # interface endpoint in two AZs with nothing that needs it (defect); the hub also has a
-    # DynamoDB interface endpoint, but it has a VPN gateway and peerings (graded low).
-    gw = us.ec2.create_vpc_endpoint(
+    # interface endpoint in two AZs that nothing needs (medium); the hub's DynamoDB interface
+    # endpoint may serve its VPN and peers (graded low, with that evidence).
+    hub_ec2, ana_ec2 = net.ec2(HUB_REGION), ana.ec2(HUB_REGION)
+    seeded.endpoints["hub-s3-gateway"] = hub_ec2.create_vpc_endpoint(
         VpcId=hub,
         ServiceName=f"com.amazonaws.{HUB_REGION}.s3",
         VpcEndpointType="Gateway",
         RouteTableIds=[hub_rt],
     )["VpcEndpoint"]["VpcEndpointId"]
-    seeded.endpoints["hub-s3-gateway"] = gw
-    waste = us.ec2.create_vpc_endpoint(
+    waste = ana_ec2.create_vpc_endpoint(
         VpcId=analytics,
         ServiceName=f"com.amazonaws.{HUB_REGION}.s3",
         VpcEndpointType="Interface",
         SubnetIds=analytics_subnets,
     )["VpcEndpoint"]["VpcEndpointId"]
-    seeded.endpoints["analytics-s3-interface"] = waste
-    vgw = us.ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
-    us.ec2.attach_vpn_gateway(VpcId=hub, VpnGatewayId=vgw)
-    ddb = us.ec2.create_vpc_endpoint(
+    vgw = hub_ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    hub_ec2.attach_vpn_gateway(VpcId=hub, VpnGatewayId=vgw)
+    ddb = hub_ec2.create_vpc_endpoint(
         VpcId=hub,
         ServiceName=f"com.amazonaws.{HUB_REGION}.dynamodb",
         VpcEndpointType="Interface",
         SubnetIds=hub_subnets,
     )["VpcEndpoint"]["VpcEndpointId"]
-    seeded.endpoints["hub-dynamodb-interface"] = ddb
-    seeded.expected |= {
-        ("endpoint-interface-for-gateway-service", waste),
-        ("endpoint-interface-for-gateway-service", ddb),
-    }
-
-    seeded.expected |= {("vpc-flow-logs-missing", spoke_b), ("vpc-flow-logs-missing", eu_legacy)}
-    return seeded
+    seeded.endpoints |= {"analytics-s3-interface": waste, "hub-dynamodb-interface": ddb}
+    return str(waste), str(ddb)
