@@ -84,9 +84,7 @@ def test_is_read_only_refuses_everything_else(service: str, operation: str) -> N
     assert not is_read_only(service, operation)
 
 
-def test_create_vpc_is_refused_and_nothing_is_sent(
-    factory: ClientFactory, sent: list[str]
-) -> None:
+def test_create_vpc_is_refused_and_nothing_is_sent(factory: ClientFactory, sent: list[str]) -> None:
     ec2 = factory.client("ec2", REGION)
     with pytest.raises(MutatingCallRefused, match=r"ec2:CreateVpc"):
         ec2.create_vpc(CidrBlock="10.99.0.0/16")
