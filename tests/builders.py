@@ -445,9 +445,7 @@ class SnapshotBuilder:
         }
         if destination_type == "cloud-watch-logs":
             raw["LogGroupName"] = f"/vpc/{resource_id}"
-            raw["LogDestination"] = (
-                f"arn:aws:logs:{region}:{account}:log-group:/vpc/{resource_id}"
-            )
+            raw["LogDestination"] = f"arn:aws:logs:{region}:{account}:log-group:/vpc/{resource_id}"
         else:
             raw["LogDestination"] = f"arn:aws:s3:::flow-logs-{account}/{resource_id}/"
         self._add(account, region, "flow_logs", raw)

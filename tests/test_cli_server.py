@@ -9,63 +9,119 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.conftest import CliRunner, MotoServer, apply_env, sandbox_env
+from tests.servers import CliResult, MotoServer, apply_env, run_vpcaudit, sandbox_env
+from vpcaudit.aws.collect import SPECS
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, REGIONS, Seeded, seed
 
 REGION_ARGS = [arg for r in REGIONS for arg in ("--region", r)]
-ORG_SCAN = ["scan", "--org", *REGION_ARGS]
+# The demo network is an Organization: its defects live in the member accounts.
+ORG_SCAN = ("scan", "--org", *REGION_ARGS)
+MEMBERS = 3
+
+Runner = Callable[..., CliResult]
 
 
 @pytest.fixture(scope="module")
 def seeded(moto_server: MotoServer) -> Iterator[Seeded]:
     """The demo organization, seeded once into the module's moto server over HTTP."""
-    import os  # noqa: PLC0415
-
     with pytest.MonkeyPatch.context() as mp:
         apply_env(mp, sandbox_env(os.environ, endpoint=moto_server.endpoint))
-        yield seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))
+        seeded = seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))
+    yield seeded
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One scan subprocess and the snapshot it saved."""
+
+    result: CliResult
+    snapshot: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON report it printed."""
+        doc: dict[str, Any] = json.loads(self.result.stdout)
+        return doc
 
 
 @pytest.fixture(scope="module")
-def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory for the snapshots the scans of this module save."""
-    return tmp_path_factory.mktemp("snapshots")
+def json_scan(
+    seeded: Seeded, moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Scan:
+    """`vpcaudit scan --org --format json --save-snapshot`, run once for the module."""
+    del seeded
+    work = tmp_path_factory.mktemp("json-scan")
+    snap = work / "scan.json"
+    result = run_vpcaudit(
+        *ORG_SCAN,
+        "--format",
+        "json",
+        "--save-snapshot",
+        str(snap),
+        cwd=work,
+        endpoint=moto_server.endpoint,
+    )
+    return Scan(result, snap)
 
 
 def _pairs(report: dict[str, Any]) -> set[tuple[str, str]]:
     return {(f["rule_id"], f["resource_id"]) for f in report["findings"]}
 
 
-def test_scan_finds_exactly_the_seeded_defects(
-    seeded: Seeded, moto_server: MotoServer, run_cli: CliRunner, snapshots: Path
-) -> None:
-    snap = snapshots / "scan.json"
-    scan = run_cli(
-        *ORG_SCAN, "--format", "json", "--save-snapshot", str(snap), endpoint=moto_server.endpoint
-    )
-    assert scan.returncode == 1, scan.stderr
-    assert "Traceback" not in scan.stderr
-    report = json.loads(scan.stdout)
-
+def test_scan_finds_exactly_the_seeded_defects(json_scan: Scan, seeded: Seeded) -> None:
+    assert json_scan.result.returncode == 1, json_scan.result.stderr
+    assert "Traceback" not in json_scan.result.stderr
+    report = json_scan.report
     assert _pairs(report) == seeded.expected
     assert report["scan"]["complete"] is True
     assert report["scan"]["gaps"] == []
     assert report["scan"]["regions"] == sorted(REGIONS)
     assert set(report["scan"]["accounts"]) == set(seeded.accounts.values())
+    assert report["scan"]["account_names"] == {v: k for k, v in seeded.accounts.items()}
     assert MANAGEMENT_ACCOUNT not in report["scan"]["accounts"]
+    assert report["summary"]["total"] == len(seeded.expected)
+
+
+def test_partner_side_is_unverifiable_not_guessed(json_scan: Scan, seeded: Seeded) -> None:
+    report = json_scan.report
     unverified = {(u["rule_id"], u["resource_id"]) for u in report["unverified"]}
     assert unverified == seeded.unverifiable
+    assert ("peering-route-one-way", seeded.peerings["hub-partner"]) not in _pairs(report)
 
-    # Without the fidelity layer moto reports no ExpirationTime: unknown expiry, medium.
-    pending = [f for f in report["findings"] if f["rule_id"] == "peering-pending-expiring"]
+
+def test_findings_point_at_the_right_account_and_region(json_scan: Scan, seeded: Seeded) -> None:
+    by_pair = {(f["rule_id"], f["resource_id"]): f for f in json_scan.report["findings"]}
+    app, analytics = seeded.accounts["app-prod"], seeded.accounts["analytics"]
+    where = {
+        ("vpc-flow-logs-missing", seeded.vpcs["eu-legacy"]): (app, "eu-west-1"),
+        ("vpc-flow-logs-missing", seeded.vpcs["spoke-b"]): (app, "us-east-1"),
+        (
+            "endpoint-interface-for-gateway-service",
+            seeded.endpoints["analytics-s3-interface"],
+        ): (analytics, "us-east-1"),
+    }
+    for pair, expected in where.items():
+        f = by_pair[pair]
+        assert (f["account_id"], f["region"]) == expected
+        assert f["resource_arn"].startswith(f"arn:aws:ec2:{expected[1]}:{expected[0]}:")
+
+
+def test_pending_peerings_without_expiration_time_have_unknown_expiry(
+    json_scan: Scan, seeded: Seeded
+) -> None:
+    pending = [
+        f for f in json_scan.report["findings"] if f["rule_id"] == "peering-pending-expiring"
+    ]
     assert {f["resource_id"] for f in pending} == {
         seeded.peerings["eu-legacy-hub"],
         seeded.peerings["analytics-spoke-a"],
@@ -73,66 +129,42 @@ def test_scan_finds_exactly_the_seeded_defects(
     for f in pending:
         assert f["severity"] == "medium"
         assert f["evidence"]["expiry_known"] is False
-        assert f["evidence"]["expiration_time"] is None
         assert f["evidence"]["hours_left"] is None
 
-    by_pair = {(f["rule_id"], f["resource_id"]): f for f in report["findings"]}
-    one_way = by_pair[("peering-route-one-way", seeded.peerings["hub-spoke-b"])]
-    assert one_way["account_id"] in seeded.accounts.values()
-    assert one_way["region"] == "us-east-1"
-    no_logs = by_pair[("vpc-flow-logs-missing", seeded.vpcs["eu-legacy"])]
-    assert (no_logs["account_id"], no_logs["region"]) == (seeded.accounts["app-prod"], "eu-west-1")
 
-    # The saved snapshot, evaluated offline with no credentials and no endpoint, gives the
-    # same report byte for byte.
-    offline = run_cli("evaluate", str(snap), "--format", "json", credentials=False)
-    assert offline.returncode == 1, offline.stderr
-    assert offline.stdout == scan.stdout
-
-
-def test_scan_reads_one_call_per_kind_and_region(
-    seeded: Seeded, moto_server: MotoServer, run_cli: CliRunner, snapshots: Path
+def test_saved_snapshot_evaluates_offline_to_the_same_json(
+    json_scan: Scan, run_cli: Runner
 ) -> None:
-    del seeded
-    snap = snapshots / "calls.json"
+    offline = run_cli("evaluate", str(json_scan.snapshot), "--format", "json", credentials=False)
+    assert offline.returncode == json_scan.result.returncode == 1, offline.stderr
+    assert offline.stdout == json_scan.result.stdout
+
+
+def test_scan_makes_one_call_per_kind_and_region(json_scan: Scan) -> None:
+    doc = json.loads(json_scan.snapshot.read_text(encoding="utf-8"))
+    calls = doc["extra"]["stats"]["calls_by_operation"]
+    tasks = MEMBERS * len(REGIONS)
+    for spec in SPECS:
+        assert calls[f"ec2:{spec.operation}"] == tasks, spec.operation
+    assert calls["ec2:DescribeRegions"] == MEMBERS
+    assert calls["sts:AssumeRole"] == MEMBERS
+    assert calls["sts:GetCallerIdentity"] == 1
+
+
+def test_fail_on_thresholds(json_scan: Scan, run_cli: Runner) -> None:
+    snap = str(json_scan.snapshot)
+    # Without the fidelity layer the worst findings are medium.
+    assert {f["severity"] for f in json_scan.report["findings"]} == {"medium", "low"}
+    assert run_cli("evaluate", snap, "--fail-on", "high", credentials=False).returncode == 0
+    assert run_cli("evaluate", snap, "--fail-on", "MEDIUM", credentials=False).returncode == 1
+
+
+def test_fail_on_none_exits_0_and_the_table_round_trips(
+    seeded: Seeded, moto_server: MotoServer, run_cli: Runner, tmp_path: Path
+) -> None:
+    snap = tmp_path / "table.json"
     scan = run_cli(
         *ORG_SCAN,
-        "--format",
-        "json",
-        "--fail-on",
-        "none",
-        "--save-snapshot",
-        str(snap),
-        endpoint=moto_server.endpoint,
-    )
-    assert scan.returncode == 0, scan.stderr
-    stats = json.loads(snap.read_text(encoding="utf-8"))["extra"]["stats"]
-    tasks = 3 * len(REGIONS)  # three member accounts, two regions
-    calls = stats["calls_by_operation"]
-    for op in (
-        "ec2:DescribeVpcs",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeRouteTables",
-        "ec2:DescribeVpcPeeringConnections",
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribeFlowLogs",
-        "ec2:DescribeManagedPrefixLists",
-        "ec2:DescribeVpnGateways",
-        "ec2:DescribeTransitGatewayAttachments",
-    ):
-        assert calls[op] == tasks, op
-    assert calls["ec2:DescribeRegions"] == 3
-    assert calls["sts:AssumeRole"] == 3
-
-
-def test_fail_on_none_exits_0_and_table_round_trips(
-    seeded: Seeded, moto_server: MotoServer, run_cli: CliRunner, snapshots: Path
-) -> None:
-    snap = snapshots / "table.json"
-    scan = run_cli(
-        *ORG_SCAN,
-        "--format",
-        "table",
         "--fail-on",
         "none",
         "--save-snapshot",
@@ -141,25 +173,11 @@ def test_fail_on_none_exits_0_and_table_round_trips(
     )
     assert scan.returncode == 0, scan.stderr
     assert "Coverage: complete." in scan.stdout
+    lines = scan.stdout.splitlines()
     for rule_id, resource_id in seeded.expected:
-        assert any(rule_id in line and resource_id in line for line in scan.stdout.splitlines())
+        assert any(rule_id in line and resource_id in line for line in lines), resource_id
     offline = run_cli(
         "evaluate", str(snap), "--format", "table", "--fail-on", "none", credentials=False
     )
     assert offline.returncode == 0, offline.stderr
     assert offline.stdout == scan.stdout
-    # The same snapshot, judged at the default threshold, fails.
-    assert run_cli("evaluate", str(snap), credentials=False).returncode == 1
-
-
-def test_fail_on_high_only_counts_high_findings(
-    seeded: Seeded, moto_server: MotoServer, run_cli: CliRunner, snapshots: Path
-) -> None:
-    del seeded, moto_server
-    # Reuses the first test's snapshot when present; otherwise there is nothing to judge.
-    snap = snapshots / "scan.json"
-    assert snap.exists(), "test_scan_finds_exactly_the_seeded_defects saves this snapshot"
-    report = json.loads(run_cli("evaluate", str(snap), "--format", "json").stdout)
-    assert {f["severity"] for f in report["findings"]} <= {"medium", "low"}
-    assert run_cli("evaluate", str(snap), "--fail-on", "high").returncode == 0
-    assert run_cli("evaluate", str(snap), "--fail-on", "medium").returncode == 1

@@ -41,8 +41,12 @@ def org_snapshot() -> Snapshot:
     b.vpc("vpc-hub", "10.0.0.0/16", name="hub")
     b.subnet("subnet-hub1", "vpc-hub", "10.0.1.0/24", az="a")
     b.subnet("subnet-hub2", "vpc-hub", "10.0.2.0/24", az="b")
-    b.route_table("rtb-hub1", "vpc-hub", subnets=["subnet-hub1"], routes=[route("10.1.0.0/16", "pcx-1")])
-    b.route_table("rtb-hub2", "vpc-hub", subnets=["subnet-hub2"], routes=[route("10.1.0.0/16", "pcx-1")])
+    b.route_table(
+        "rtb-hub1", "vpc-hub", subnets=["subnet-hub1"], routes=[route("10.1.0.0/16", "pcx-1")]
+    )
+    b.route_table(
+        "rtb-hub2", "vpc-hub", subnets=["subnet-hub2"], routes=[route("10.1.0.0/16", "pcx-1")]
+    )
     b.route_table("rtb-hubmain", "vpc-hub", main=True)
     b.endpoint("vpce-s3", "vpc-hub", "s3", subnets=["subnet-hub1", "subnet-hub2"])
     b.vpc("vpc-spoke", "10.1.0.0/16", account=OTHER_ACCOUNT, region=OTHER_REGION)
@@ -76,13 +80,9 @@ def test_every_rule_runs_and_findings_are_most_severe_first() -> None:
     assert result.rules_run == tuple(sorted(RULES))
     assert summary(result) == [
         ("peering-pending-expiring", Severity.HIGH, OTHER_ACCOUNT, REGION, "pcx-2"),
-        ("endpoint-interface-for-gateway-service", Severity.LOW, ACCOUNT, REGION, "vpce-s3"),
         ("peering-route-one-way", Severity.MEDIUM, OTHER_ACCOUNT, OTHER_REGION, "pcx-1"),
         ("vpc-flow-logs-missing", Severity.MEDIUM, ACCOUNT, REGION, "vpc-hub"),
-    ][:1] + [
         ("endpoint-interface-for-gateway-service", Severity.LOW, ACCOUNT, REGION, "vpce-s3"),
-        ("peering-route-one-way", Severity.MEDIUM, OTHER_ACCOUNT, OTHER_REGION, "pcx-1"),
-        ("vpc-flow-logs-missing", Severity.MEDIUM, ACCOUNT, REGION, "vpc-hub"),
     ]
     ranks = [f.severity.rank for f in result.findings]
     assert ranks == sorted(ranks, reverse=True)
@@ -106,7 +106,7 @@ def test_fingerprints_are_stable_and_distinct() -> None:
 
 
 def shuffled(snap: Snapshot, seed: int) -> Snapshot:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
 
     def shuffle(items: list[Any]) -> list[Any]:
         out = list(items)
@@ -169,7 +169,9 @@ def test_policy_params_reach_the_rule() -> None:
     policy = Policy(
         rules={"peering-pending-expiring": RuleSettings(params={"warn_window_hours": 2.0})}
     )
-    [pending] = [f for f in run(org_snapshot(), policy).findings if f.rule_id == PENDING_EXPIRING.id]
+    [pending] = [
+        f for f in run(org_snapshot(), policy).findings if f.rule_id == PENDING_EXPIRING.id
+    ]
     assert pending.severity is Severity.LOW
 
 

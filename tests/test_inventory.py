@@ -20,6 +20,7 @@ from tests.builders import (
     hours_from_now,
     load_fixture,
     route,
+    with_items,
 )
 from vpcaudit.errors import SnapshotError
 from vpcaudit.inventory import Inventory
@@ -147,7 +148,9 @@ def test_route_table_associations_main_and_disassociated() -> None:
         SnapshotBuilder()
         .vpc("vpc-a")
         .route_table("rtb-main", "vpc-a", main=True)
-        .route_table("rtb-x", "vpc-a", subnets=["subnet-2", "subnet-1"], disassociated_subnets=["s"])
+        .route_table(
+            "rtb-x", "vpc-a", subnets=["subnet-2", "subnet-1"], disassociated_subnets=["s"]
+        )
         .inventory()
     )
     tables = {t.route_table_id: t for t in inv.route_tables_of("vpc-a")}
@@ -342,7 +345,7 @@ def test_built_snapshot_round_trips_with_gaps_and_org(tmp_path: Path) -> None:
     again = Snapshot.load(path)
     assert again == snap
     assert again.gaps[0].operation == "ec2:DescribeFlowLogs"
-    assert again.org_account_ids == {ACCOUNT, OTHER_ACCOUNT}
+    assert again.org_account_ids == frozenset({ACCOUNT, OTHER_ACCOUNT})
     assert "flow_logs" not in again.regions[0].resources
 
 
@@ -410,7 +413,7 @@ def test_region_missing_resources_is_refused(tmp_path: Path) -> None:
 def test_resources_not_a_list_of_objects_is_refused(tmp_path: Path) -> None:
     doc = fixture_doc()
     doc["regions"][0]["resources"]["vpcs"] = ["vpc-1"]
-    with pytest.raises(SnapshotError, match="resources.vpcs must be a list of objects"):
+    with pytest.raises(SnapshotError, match=r"resources\.vpcs must be a list of objects"):
         Snapshot.load(write(tmp_path, json.dumps(doc)))
 
 
@@ -419,3 +422,16 @@ def test_gap_missing_a_field_is_refused(tmp_path: Path) -> None:
     doc["gaps"] = [{"account_id": ACCOUNT, "region": REGION}]
     with pytest.raises(SnapshotError, match="malformed snapshot"):
         Snapshot.load(write(tmp_path, json.dumps(doc)))
+
+
+def test_models_do_not_depend_on_snapshot_order() -> None:
+    snap = load_fixture("cross_account_peering.json")
+    backwards = with_items(snap, lambda items: list(reversed(items)))
+    assert backwards.regions[0].account_id == OTHER_ACCOUNT
+    assert Inventory.from_snapshot(backwards) == Inventory.from_snapshot(snap)
+    inv = Inventory.from_snapshot(backwards)
+    assert [t.route_table_id for t in inv.route_tables_of("vpc-0data")] == [
+        "rtb-0datamain",
+        "rtb-0dataspare",
+        "rtb-0dataused",
+    ]

@@ -509,7 +509,9 @@ def _build(snap: Snapshot) -> Inventory:
     tgwas: list[TgwAttachment] = []
     prefix_lists: dict[tuple[str, str], str] = {}
     peer_raw: dict[str, tuple[RawItem, list[Located]]] = {}
-    for rd in snap.regions:
+    # Read regions in a fixed order, and sort every model list below, so that the inventory
+    # (and every list a rule derives from it) does not depend on the order AWS listed things.
+    for rd in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
         acct, region = rd.account_id, rd.region
         res = rd.resources
         for raw in res.get("vpcs", []):
@@ -631,14 +633,18 @@ def _build(snap: Snapshot) -> Inventory:
         org_account_ids=snap.org_account_ids,
         scanned_regions=frozenset((r.account_id, r.region) for r in snap.regions),
         gaps=snap.gaps,
-        vpcs=tuple(vpcs),
-        subnets=tuple(subnets),
-        route_tables=tuple(tables),
+        vpcs=tuple(sorted(vpcs, key=lambda x: (x.account_id, x.region, x.vpc_id))),
+        subnets=tuple(sorted(subnets, key=lambda x: (x.account_id, x.region, x.subnet_id))),
+        route_tables=tuple(
+            sorted(tables, key=lambda x: (x.account_id, x.region, x.route_table_id))
+        ),
         peerings=peerings,
-        endpoints=tuple(endpoints),
-        flow_logs=tuple(flow_logs),
-        vpn_gateways=tuple(vgws),
-        tgw_attachments=tuple(tgwas),
+        endpoints=tuple(sorted(endpoints, key=lambda x: (x.account_id, x.region, x.endpoint_id))),
+        flow_logs=tuple(sorted(flow_logs, key=lambda x: (x.account_id, x.region, x.flow_log_id))),
+        vpn_gateways=tuple(sorted(vgws, key=lambda x: (x.account_id, x.region, x.gateway_id))),
+        tgw_attachments=tuple(
+            sorted(tgwas, key=lambda x: (x.account_id, x.region, x.attachment_id))
+        ),
         prefix_list_names=prefix_lists,
         _failed=failed,
     )

@@ -84,10 +84,7 @@ def test_only_an_inactive_flow_log_is_flagged_and_listed() -> None:
 
 def test_active_beside_inactive_is_enough() -> None:
     snap = (
-        one_vpc()
-        .flow_log("fl-old", "vpc-a", status="INACTIVE")
-        .flow_log("fl-new", "vpc-a")
-        .build()
+        one_vpc().flow_log("fl-old", "vpc-a", status="INACTIVE").flow_log("fl-new", "vpc-a").build()
     )
     assert run_rule(FLOW_LOGS_MISSING, snap).findings == ()
 
@@ -197,3 +194,14 @@ def test_fixture_snapshot_flow_logs() -> None:
     assert f.evidence["vpc_name"] == "app"
     # vpc-0data in eu-west-1 logs to CloudWatch Logs and is not flagged.
     assert OTHER_REGION not in {x.resource.region for x in result.findings}
+
+
+def test_shared_vpc_seen_by_two_participants_is_one_unverifiable_check() -> None:
+    snap = (
+        shared_vpc(owner_scanned=False, owner_logs=False)
+        .vpc("vpc-shared", "10.7.0.0/16", owner=OTHER_ACCOUNT, account="333333333333")
+        .build()
+    )
+    result = run_rule(FLOW_LOGS_MISSING, snap)
+    assert result.findings == ()
+    assert len(result.unverified) == 1

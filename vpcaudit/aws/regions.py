@@ -62,8 +62,7 @@ def plan_regions(
         if name in exclude:
             continue
         if status[name] not in ENABLED:
-            if include:  # only worth saying when the user asked for it by name
-                skipped.append((name, f"region not enabled for the account ({status[name]})"))
+            skipped.append((name, f"not enabled for the account ({status[name]})"))
             continue
         regions.append(name)
     return RegionPlan(tuple(regions), tuple(skipped), ())

@@ -121,6 +121,9 @@ def make_session(
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ConfigError(f"cannot open AWS session: {exc}") from None
+    # Regional STS endpoints issue tokens valid in every region, opt-in regions included, and
+    # keep working when the global endpoint is unreachable.
+    session._session.set_config_variable("sts_regional_endpoints", "regional")
     if hook is not None:
         hook(session)
     return session

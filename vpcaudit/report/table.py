@@ -19,6 +19,9 @@ def render(data: ReportData) -> str:
         f"{len(data.regions)} region(s), scanned {data.started_at} .. {data.finished_at}"
     )
     out.append(scope)
+    named = [f"{name}={a}" for a, name in sorted(data.account_names.items()) if name]
+    if named:
+        out.append("accounts: " + ", ".join(named))
     findings = [f for f in data.evaluation.findings if not f.suppressed]
     if not findings:
         out.append("\nNo findings.")
@@ -71,5 +74,17 @@ def _coverage(data: ReportData) -> str:
                 maxcolwidths=[None, None, None, None, _MESSAGE_WIDTH],
             )
         )
-    lines.extend(f"  skipped {s.account_id} {s.region}: {s.reason}" for s in data.skipped)
+    lines.extend(_skipped_lines(data))
     return "\n" + "\n".join(lines)
+
+
+def _skipped_lines(data: ReportData) -> list[str]:
+    """One line per skipped region and reason, with how many accounts it applies to."""
+    by_region: dict[tuple[str, str], list[str]] = {}
+    for s in data.skipped:
+        by_region.setdefault((s.region, s.reason), []).append(s.account_id)
+    lines = []
+    for (region, reason), accounts in sorted(by_region.items()):
+        who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
+        lines.append(f"  skipped {region} in {who}: {reason}")
+    return lines
