@@ -21,7 +21,7 @@ from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.evaluate import Evaluation, at_or_above, evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Severity
-from vpcaudit.policy import Policy
+from vpcaudit.policy import load_policy
 from vpcaudit.progress import BarProgress
 from vpcaudit.report import Format, ReportData, json_report, table
 from vpcaudit.rules.registry import load_rules
@@ -67,6 +67,14 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--allow-partial", action="store_true", help="do not exit 3 when the scan has coverage gaps"
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="policy YAML (repeatable; later files override earlier ones)",
     )
 
 
@@ -174,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(ev)
     _add_common(ev)
 
+    pol = sub.add_parser("policy", help="work with policy files")
+    pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    check = pol_sub.add_parser("check", help="validate policy files (no AWS access)")
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    _add_common(check)
+
     rules = sub.add_parser("rules", help="list the rules, or show one")
     rules.add_argument("rule_id", nargs="?")
     rules.add_argument("--format", choices=("table", "json"), default="table")
@@ -190,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_rules(args)
         if args.command == "evaluate":
             return cmd_evaluate(args)
+        if args.command == "policy":
+            return cmd_policy_check(args)
         return cmd_scan(args)
     except VpcauditError as exc:
         print(f"vpcaudit: error: {exc}", file=sys.stderr)
@@ -202,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
     rules = {k: v.rule for k, v in load_rules().items()}
-    policy = Policy()
+    policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
     opts = ScanOptions(
         profile=args.profile,
         regions=tuple(args.region),
@@ -240,9 +256,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`vpcaudit evaluate FILE`: the same report from a saved snapshot, no credentials."""
-    snap = Snapshot.load(args.snapshot)
     rules = {k: v.rule for k, v in load_rules().items()}
-    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, Policy()), args)
+    policy = load_policy(args.policy, rules)
+    snap = Snapshot.load(args.snapshot)
+    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, policy), args)
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    """`vpcaudit policy check FILE...`: validate policy files offline."""
+    rules = {k: v.rule for k, v in load_rules().items()}
+    for path in args.files:
+        policy = load_policy([path], rules)
+        print(f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)")
+    return EXIT_OK
 
 
 def _report(snap: Snapshot, evaluation: Evaluation, args: argparse.Namespace) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Finding, Severity, Unverifiable, Violation
 from vpcaudit.policy import Policy
 from vpcaudit.rules.base import Rule
+from vpcaudit.waivers import WaiverReport, apply_waivers
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Evaluation:
     findings: tuple[Finding, ...]
     unverified: tuple[UnverifiedCheck, ...]
     rules_run: tuple[str, ...]
+    waivers: WaiverReport = field(default_factory=lambda: WaiverReport((), (), ()))
 
 
 def fingerprint(rule_id: str, v: Violation) -> str:
@@ -72,24 +74,24 @@ def evaluate(inv: Inventory, rules: Mapping[str, Rule[Any]], policy: Policy) -> 
                 )
             )
     findings.sort(key=Finding.sort_key)
-    unverified.sort(
-        key=lambda u: (
-            u.rule_id,
-            u.item.resource.account_id,
-            u.item.resource.region,
-            u.item.resource.resource_id,
-            u.item.reason,
-        )
-    )
-    return Evaluation(tuple(findings), tuple(_dedupe(unverified)), tuple(ran))
+    # Waivers are judged as of the scan, like everything else, so a re-evaluation of the same
+    # snapshot gives the same report.
+    waived, report = apply_waivers(findings, policy.waivers, inv.as_of.date())
+    unverified.sort(key=_unverified_key)
+    return Evaluation(tuple(waived), tuple(_dedupe(unverified)), tuple(ran), report)
+
+
+def _unverified_key(u: UnverifiedCheck) -> tuple[str, str, str, str, str]:
+    r = u.item.resource
+    return (u.rule_id, r.account_id, r.region, r.resource_id, u.item.reason)
 
 
 def _dedupe(items: list[UnverifiedCheck]) -> list[UnverifiedCheck]:
-    out: list[UnverifiedCheck] = []
+    """One entry per check: a resource seen from several accounts may carry other tags."""
+    out: dict[tuple[str, str, str, str, str], UnverifiedCheck] = {}
     for u in items:
-        if not out or out[-1] != u:
-            out.append(u)
-    return out
+        out.setdefault(_unverified_key(u), u)
+    return list(out.values())
 
 
 def at_or_above(findings: tuple[Finding, ...], threshold: Severity) -> list[Finding]:

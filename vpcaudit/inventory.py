@@ -499,6 +499,14 @@ def _vpcs_by_id(vpcs: Iterable[Vpc]) -> dict[str, Vpc]:
     return out
 
 
+def _unique(items: Iterable[Any], key: Any) -> tuple[Any, ...]:
+    """The first item of each id, in the given order."""
+    seen: dict[str, Any] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return tuple(seen.values())
+
+
 def _build(snap: Snapshot) -> Inventory:
     vpcs: list[Vpc] = []
     subnets: list[Subnet] = []
@@ -634,9 +642,22 @@ def _build(snap: Snapshot) -> Inventory:
         scanned_regions=frozenset((r.account_id, r.region) for r in snap.regions),
         gaps=snap.gaps,
         vpcs=tuple(sorted(vpcs, key=lambda x: (x.account_id, x.region, x.vpc_id))),
-        subnets=tuple(sorted(subnets, key=lambda x: (x.account_id, x.region, x.subnet_id))),
-        route_tables=tuple(
-            sorted(tables, key=lambda x: (x.account_id, x.region, x.route_table_id))
+        subnets=_unique(
+            sorted(subnets, key=lambda x: (x.account_id, x.region, x.subnet_id)),
+            lambda x: x.subnet_id,
+        ),
+        route_tables=_unique(
+            # A shared VPC's tables are seen by owner and participants: keep the owner's copy.
+            sorted(
+                tables,
+                key=lambda x: (
+                    x.account_id != x.owner_id,
+                    x.account_id,
+                    x.region,
+                    x.route_table_id,
+                ),
+            ),
+            lambda x: x.route_table_id,
         ),
         peerings=peerings,
         endpoints=tuple(sorted(endpoints, key=lambda x: (x.account_id, x.region, x.endpoint_id))),

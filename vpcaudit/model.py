@@ -87,6 +87,8 @@ class ResourceRef:
     """Short kebab-case type: vpc, vpc-peering-connection, vpc-endpoint, route-table, ..."""
     resource_id: str
     arn: str
+    tags: tuple[tuple[str, str], ...] = ()
+    """The resource's tags, sorted, for waivers that match on tags."""
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,31 @@
-"""Policy: which rules run, at what severity, with which parameters."""
+"""Policy: which rules run, at what severity, with which parameters, and which findings are waived.
+
+Policy files are YAML (read with yaml.safe_load semantics). Each file is validated before any
+AWS call against a JSON Schema built from the loaded rules themselves (their ids and typed
+parameter dataclasses), so a misspelled rule id or parameter is an error naming the file and
+line, never a silently ignored key.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import datetime as dt
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+import yaml
+
+from vpcaudit.errors import ConfigError
 from vpcaudit.model import Severity
 from vpcaudit.rules.base import Rule
+
+POLICY_VERSION = 1
+DEFAULT_POLICY = "default.yaml"
 
 
 @dataclass(frozen=True)
@@ -23,10 +40,46 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """An accepted exception: findings it matches are kept but marked suppressed."""
+
+    rule: str
+    """A rule id, or "*" for every rule."""
+    reason: str
+    resource: str | None = None
+    """Glob over the resource id or ARN."""
+    account: str | None = None
+    region: str | None = None
+    """Glob over the region name."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Every tag here must be on the resource with this value."""
+    owner: str | None = None
+    expires: dt.date | None = None
+    """Last day the waiver applies; after it, findings count again."""
+    source: str = ""
+    """file:line where the waiver was written."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used in reports."""
+        return {
+            "rule": self.rule,
+            "resource": self.resource,
+            "account": self.account,
+            "region": self.region,
+            "tags": dict(self.tags),
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": None if self.expires is None else self.expires.isoformat(),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
 class Policy:
-    """Rule switches, severities and parameters; the default policy runs every rule as shipped."""
+    """Rule switches, severities, parameters and waivers; empty means every rule as shipped."""
 
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
     sources: tuple[str, ...] = ()
     """The files the policy was read from, in order."""
 
@@ -41,3 +94,249 @@ class Policy:
         if not overrides:
             return default
         return dataclasses.replace(default, **dict(overrides))
+
+    def merged(self, later: Policy) -> Policy:
+        """This policy overridden by a later one: rule settings merge key by key."""
+        rules = dict(self.rules)
+        for rule_id, s in later.rules.items():
+            old = rules.get(rule_id)
+            if old is None:
+                rules[rule_id] = s
+                continue
+            rules[rule_id] = RuleSettings(
+                enabled=s.enabled,
+                severity=s.severity or old.severity,
+                params={**old.params, **s.params},
+            )
+        return Policy(rules, self.waivers + later.waivers, self.sources + later.sources)
+
+
+# -- schema ----------------------------------------------------------------------------------
+
+_SCALARS: Mapping[Any, dict[str, Any]] = {
+    bool: {"type": "boolean"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    str: {"type": "string"},
+}
+
+
+def _param_schema(tp: Any) -> dict[str, Any]:
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (tuple, list, frozenset, set) and args and args[0] in _SCALARS:
+        return {"type": "array", "items": _SCALARS[args[0]]}
+    raise TypeError(f"unsupported parameter type {tp!r}")
+
+
+def _params_schema(rule: Rule[Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(rule.params_type)
+    props = {f.name: _param_schema(hints[f.name]) for f in dataclasses.fields(rule.params_type)}
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+def policy_schema(rules: Mapping[str, Rule[Any]]) -> dict[str, Any]:
+    """The JSON Schema a policy file must satisfy, built from the loaded rules."""
+    rule_props = {
+        rid: {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "severity": {"enum": [s.value for s in Severity]},
+                "params": _params_schema(rule),
+            },
+        }
+        for rid, rule in rules.items()
+    }
+    waiver = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["rule", "reason"],
+        "properties": {
+            "rule": {"enum": ["*", *sorted(rules)]},
+            "resource": {"type": "string", "minLength": 1},
+            "account": {"type": "string", "pattern": r"^\d{12}$"},
+            "region": {"type": "string", "minLength": 1},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "reason": {"type": "string", "minLength": 1, "pattern": r"\S"},
+            "owner": {"type": "string"},
+            "expires": {},
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": POLICY_VERSION},
+            "rules": {"type": "object", "additionalProperties": False, "properties": rule_props},
+            "waivers": {"type": "array", "items": waiver},
+        },
+    }
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text, so a bad date is our error with a line number."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _line_map(node: yaml.Node, path: Path_ = ()) -> dict[Path_, int]:
+    """Map each path in the document to its 1-based line (keys to the key's line)."""
+    lines: dict[Path_, int] = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            lines.update(_line_map(value, sub))
+            lines[sub] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(_line_map(item, (*path, i)))
+    return lines
+
+
+def _message(err: jsonschema.ValidationError) -> tuple[str, Path_]:
+    """A readable message for a schema error, and the path whose line it is about."""
+    path: Path_ = tuple(err.absolute_path)
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        return _unknown_key(err, path, dotted)
+    special = {
+        "required": f"waiver {path[-1] if path else ''} has no {err.message.split()[0]} "
+        f"(every waiver says why)",
+        "enum": f"{dotted}: unknown rule id {err.instance!r} (see `vpcaudit rules`)",
+        "pattern": f"{dotted}: {err.instance!r} is not a 12-digit account id (quote it)",
+        "type": f"{dotted}: account ids must be quoted strings, e.g. '111122223333'",
+    }
+    key = str(err.validator)
+    applies = {
+        "required": len(path) == 2 and path[0] == "waivers",
+        "enum": path[-1:] == ("rule",),
+        "pattern": path[-1:] == ("account",),
+        "type": path[-1:] == ("account",),
+    }
+    if applies.get(key, False):
+        return special[key], path
+    return f"{dotted}: {err.message}", path
+
+
+def _unknown_key(err: jsonschema.ValidationError, path: Path_, dotted: str) -> tuple[str, Path_]:
+    known = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
+    instance: dict[str, Any] = err.instance if isinstance(err.instance, dict) else {}
+    extra = sorted(str(k) for k in instance if k not in known)
+    key = extra[0] if extra else ""
+    where = (*path, key)
+    if path == ("rules",):
+        return f"unknown rule id {key!r} (see `vpcaudit rules`)", where
+    if len(path) == 3 and path[0] == "rules" and path[2] == "params":
+        names = ", ".join(sorted(known)) or "none"
+        return f"rule {path[1]!r} has no parameter {key!r} (parameters: {names})", where
+    return f"{dotted}: unknown key {key!r} (allowed: {', '.join(sorted(known))})", where
+
+
+def _expires(value: Any, where: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: expires {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _coerce_params(rule: Rule[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(rule.params_type)
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        tp = hints[name]
+        origin = typing.get_origin(tp)
+        if origin in (tuple, frozenset):
+            out[name] = origin(value)
+        elif tp is float and isinstance(value, int):
+            out[name] = float(value)  # YAML reads 48 as an int; the field is a float
+        else:
+            out[name] = value
+    return out
+
+
+def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Policy:
+    """Validate and read one policy document; errors name the source and the line."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}{at}: YAML syntax error: {problem}") from None
+    if doc is None:
+        return Policy(sources=(source,))
+    lines = _line_map(node) if node is not None else {}
+    errors = sorted(
+        jsonschema.Draft202012Validator(policy_schema(rules)).iter_errors(doc),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    if errors:
+        message, path = _message(errors[0])
+        line = next((lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in lines), 1)
+        raise ConfigError(f"{source}:{line}: {message}")
+    settings: dict[str, RuleSettings] = {}
+    for rid, raw_rule in (doc.get("rules") or {}).items():
+        r = raw_rule or {}
+        settings[rid] = RuleSettings(
+            enabled=r.get("enabled", True),
+            severity=Severity(r["severity"]) if "severity" in r else None,
+            params=_coerce_params(rules[rid], r.get("params") or {}),
+        )
+    waivers = []
+    for i, raw in enumerate(doc.get("waivers") or []):
+        where = f"{source}:{lines.get(('waivers', i), 1)}"
+        waivers.append(
+            Waiver(
+                rule=raw["rule"],
+                reason=raw["reason"].strip(),
+                resource=raw.get("resource"),
+                account=raw.get("account"),
+                region=raw.get("region"),
+                tags=dict(raw.get("tags") or {}),
+                owner=raw.get("owner"),
+                expires=_expires(
+                    raw.get("expires"),
+                    f"{source}:{lines.get(('waivers', i, 'expires'), 1)}",
+                ),
+                source=where,
+            )
+        )
+    return Policy(settings, tuple(waivers), (source,))
+
+
+def default_policy_text() -> str:
+    """The documented default policy shipped inside the package."""
+    return resources.files("vpcaudit").joinpath("data", DEFAULT_POLICY).read_text("utf-8")
+
+
+def load_policy(paths: Sequence[Path], rules: Mapping[str, Rule[Any]]) -> Policy:
+    """The shipped default overridden by each file in order (later files win)."""
+    policy = parse_policy(default_policy_text(), f"<built-in {DEFAULT_POLICY}>", rules)
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read policy ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: policy is not UTF-8 text") from None
+        policy = policy.merged(parse_policy(text, str(path), rules))
+    return policy

@@ -29,6 +29,16 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
+def waivers_dict(data: ReportData) -> dict[str, Any]:
+    """Which waivers suppressed how much, which expired, which matched nothing."""
+    w = data.evaluation.waivers
+    return {
+        "applied": [{**x.to_dict(), "suppressed": n} for x, n in w.applied],
+        "expired": [{**x.to_dict(), "would_match": n} for x, n in w.expired],
+        "stale": [x.to_dict() for x in w.stale],
+    }
+
+
 def report_dict(data: ReportData) -> dict[str, Any]:
     """The whole JSON report as a dict."""
     return {
@@ -49,6 +59,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
         },
         "summary": data.summary(),
         "findings": [finding_dict(f) for f in data.evaluation.findings],
+        "waivers": waivers_dict(data),
         "unverified": [
             {
                 "rule_id": u.rule_id,

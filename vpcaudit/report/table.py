@@ -42,8 +42,7 @@ def render(data: ReportData) -> str:
     summary = data.summary()
     counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
     out.append(f"\nSummary: {summary['total']} finding(s)" + (f" ({counts})" if counts else ""))
-    if summary["suppressed"]:
-        out.append(f"Suppressed by waivers: {summary['suppressed']}")
+    out.extend(_waiver_lines(data))
     out.append(_coverage(data))
     if data.evaluation.unverified:
         out.append(f"\nUnverifiable checks ({len(data.evaluation.unverified)}):")
@@ -52,6 +51,26 @@ def render(data: ReportData) -> str:
             for u in data.evaluation.unverified
         )
     return "\n".join(out) + "\n"
+
+
+def _waiver_lines(data: ReportData) -> list[str]:
+    w = data.evaluation.waivers
+    lines = [
+        f"Suppressed: {f.rule_id} {f.resource.account_id} {f.resource.region} "
+        f"{f.resource.resource_id} [{f.severity.value}] waived by "
+        f"{(f.waiver or {}).get('source', '?')}"
+        for f in data.evaluation.findings
+        if f.suppressed
+    ]
+    for waiver, n in w.applied:
+        lines.append(f"Waived: {n} finding(s) by {waiver.source} ({waiver.reason})")
+    for waiver, n in w.expired:
+        lines.append(
+            f"EXPIRED waiver {waiver.source} (ended {waiver.expires}): no longer suppresses "
+            f"{n} finding(s)"
+        )
+    lines.extend(f"Stale waiver {x.source}: matched no finding" for x in w.stale)
+    return lines
 
 
 def _coverage(data: ReportData) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from vpcaudit.inventory import Endpoint, Inventory, Network, Peering, PeeringSide, Vpc
@@ -13,14 +14,21 @@ def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
     return [str(c) for c in cidrs]
 
 
+def sorted_tags(tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Tags as a sorted tuple of pairs (hashable, stable)."""
+    return tuple(sorted(tags.items()))
+
+
 def vpc_ref(vpc: Vpc) -> ResourceRef:
     """The finding location of a VPC: its owner's account."""
-    return ResourceRef(vpc.owner_id, vpc.region, "vpc", vpc.vpc_id, vpc.arn)
+    return ResourceRef(vpc.owner_id, vpc.region, "vpc", vpc.vpc_id, vpc.arn, sorted_tags(vpc.tags))
 
 
 def endpoint_ref(ep: Endpoint) -> ResourceRef:
     """The finding location of a VPC endpoint."""
-    return ResourceRef(ep.account_id, ep.region, "vpc-endpoint", ep.endpoint_id, ep.arn)
+    return ResourceRef(
+        ep.account_id, ep.region, "vpc-endpoint", ep.endpoint_id, ep.arn, sorted_tags(ep.tags)
+    )
 
 
 def peering_ref(p: Peering, side: PeeringSide) -> ResourceRef:
@@ -31,6 +39,7 @@ def peering_ref(p: Peering, side: PeeringSide) -> ResourceRef:
         "vpc-peering-connection",
         p.peering_id,
         p.arn_in(side.owner_id, side.region),
+        sorted_tags(p.tags),
     )
 
 

@@ -220,6 +220,8 @@ def _unverifiable(inv: Inventory, p: Peering, unread: list[PeeringSide]) -> Iter
             why = "an external account outside the Organization"
         elif s.owner_id not in inv.scanned_accounts:
             why = "an account that was not scanned"
+        elif (s.owner_id, s.region) not in inv.scanned_regions:
+            why = "a region that was not scanned"
         else:
             why = "a region whose route tables or subnets could not be read"
         reasons.append(f"{s.vpc_id} is in {s.owner_id} {s.region}, {why}")
