@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +195,7 @@ class SnapshotBuilder:
         disassociated: Sequence[str] = (),
         is_default: bool = False,
         name: str | None = None,
+        extra_tags: Mapping[str, str] | None = None,
     ) -> SnapshotBuilder:
         """A raw Vpc with its CIDR block associations (primary first)."""
         assoc = [
@@ -222,7 +223,7 @@ class SnapshotBuilder:
             "State": "available",
             "InstanceTenancy": "default",
             "DhcpOptionsId": "dopt-0default",
-            "Tags": tags(name),
+            "Tags": [*tags(name), *({"Key": k, "Value": v} for k, v in (extra_tags or {}).items())],
         }
         if ipv6:
             raw["Ipv6CidrBlockAssociationSet"] = [

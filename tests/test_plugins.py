@@ -1,0 +1,128 @@
+"""Third-party rules load through the `vpcaudit.rules` entry-point group, like built-in ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from tests.builders import SnapshotBuilder
+from vpcaudit.errors import ConfigError
+from vpcaudit.rules.registry import GROUP, load_rules
+
+FIXTURE = Path(__file__).parent / "fixtures" / "plugin_example"
+PLUGIN_RULE = "example-vpc-owner-tag-missing"
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Install the example plugin package with pip into a private directory."""
+    work = tmp_path_factory.mktemp("plugin")
+    src = work / "src"
+    shutil.copytree(FIXTURE, src)  # pip builds in place: keep the fixture tree clean
+    target = work / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _run(plugin_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), str(Path.cwd())])}
+    return subprocess.run(
+        [sys.executable, "-m", "vpcaudit", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    b = SnapshotBuilder()
+    b.vpc("vpc-untagged", "10.0.0.0/16")
+    b.vpc("vpc-owned", "10.1.0.0/16", extra_tags={"owner": "net-team", "team": "net"})
+    path = tmp_path / "snap.json"
+    b.build().save(path)
+    return path
+
+
+def test_plugin_rule_is_listed_with_its_params(plugin_path: Path) -> None:
+    out = _run(plugin_path, "rules", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    docs = {d["id"]: d for d in json.loads(out.stdout)}
+    assert PLUGIN_RULE in docs
+    assert docs[PLUGIN_RULE]["params"] == [{"name": "tag_key", "type": "str", "default": "owner"}]
+    assert docs[PLUGIN_RULE]["source"].startswith("vpcaudit-example-rules:")
+    # The built-in rules come through the same entry-point group.
+    assert docs["peering-route-one-way"]["source"].startswith("vpcaudit:")
+
+
+def test_plugin_rule_runs_on_a_snapshot(plugin_path: Path, tmp_path: Path) -> None:
+    out = _run(plugin_path, "evaluate", str(_snapshot(tmp_path)), "--format", "json")
+    findings = [f for f in json.loads(out.stdout)["findings"] if f["rule_id"] == PLUGIN_RULE]
+    assert [f["resource_id"] for f in findings] == ["vpc-untagged"]
+    assert findings[0]["severity"] == "low"
+
+
+def test_plugin_rule_is_configurable_from_a_policy(plugin_path: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        f"rules:\n  {PLUGIN_RULE}:\n    severity: high\n    params:\n      tag_key: team\n"
+    )
+    snap = _snapshot(tmp_path)
+    out = _run(plugin_path, "evaluate", str(snap), "--format", "json", "--policy", str(policy))
+    findings = [f for f in json.loads(out.stdout)["findings"] if f["rule_id"] == PLUGIN_RULE]
+    assert [(f["resource_id"], f["severity"]) for f in findings] == [("vpc-untagged", "high")]
+    assert findings[0]["evidence"]["tag_key"] == "team"
+
+    policy.write_text(f"rules:\n  {PLUGIN_RULE}:\n    params:\n      tag_keyy: team\n")
+    bad = _run(plugin_path, "evaluate", str(snap), "--policy", str(policy))
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        f"vpcaudit: error: {policy}:4: rule '{PLUGIN_RULE}' has no parameter 'tag_keyy' "
+        "(parameters: tag_key)"
+    )
+
+
+def test_without_the_plugin_its_policy_key_is_unknown(tmp_path: Path) -> None:
+    """The plugin's id only validates when the plugin is installed."""
+    assert PLUGIN_RULE not in load_rules()
+
+
+def test_duplicate_rule_ids_name_both_sources() -> None:
+    # Two entry points, from two places, that both define the id peering-route-one-way.
+    eps = [
+        EntryPoint("peering-route-one-way", "vpcaudit.rules.peering:ROUTE_ONE_WAY", GROUP),
+        EntryPoint("copy-of-one-way", "vpcaudit.rules.peering:route_one_way", GROUP),
+    ]
+    with pytest.raises(ConfigError, match="duplicate rule id 'peering-route-one-way'") as exc:
+        load_rules(eps)
+    assert "vpcaudit.rules.peering:ROUTE_ONE_WAY" in str(exc.value)
+    assert "vpcaudit.rules.peering:route_one_way" in str(exc.value)
+
+
+def test_an_entry_point_that_is_not_a_rule_is_refused() -> None:
+    eps = [EntryPoint("bogus", "vpcaudit.rules.peering:PENDING_LIFETIME_HOURS", GROUP)]
+    with pytest.raises(ConfigError, match="is not a vpcaudit Rule"):
+        load_rules(eps)
