@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,13 +18,15 @@ from tabulate import tabulate
 
 from vpcaudit import __version__, logs
 from vpcaudit.aws.targets import RoleOptions
+from vpcaudit.baseline import diff_reports, load_report
 from vpcaudit.errors import ConfigError, VpcauditError
-from vpcaudit.evaluate import Evaluation, at_or_above, evaluate
+from vpcaudit.evaluate import at_or_above, evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Severity
-from vpcaudit.policy import load_policy
+from vpcaudit.policy import Policy, load_policy
 from vpcaudit.progress import BarProgress
-from vpcaudit.report import Format, ReportData, json_report, table
+from vpcaudit.report import Format, ReportData
+from vpcaudit.report.outputs import OutputPlan, build_report, render, write_files
 from vpcaudit.rules.registry import load_rules
 from vpcaudit.scan import DEFAULT_ORG_ROLE, ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot
@@ -67,6 +70,29 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--allow-partial", action="store_true", help="do not exit 3 when the scan has coverage gaps"
+    )
+    for fmt in Format:
+        p.add_argument(
+            f"--output-{fmt.value}",
+            type=Path,
+            metavar="FILE",
+            help=f"also write the {fmt.value} report to FILE",
+        )
+    p.add_argument(
+        "--sarif-category",
+        metavar="ID",
+        help="SARIF automationDetails category (default: vpcaudit/<scope>)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="REPORT.json",
+        help="mark findings new or unchanged against an earlier JSON report",
+    )
+    p.add_argument(
+        "--fail-on-new",
+        action="store_true",
+        help="apply --fail-on to new findings only (needs --baseline)",
     )
     p.add_argument(
         "--policy",
@@ -182,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(ev)
     _add_common(ev)
 
+    diff = sub.add_parser("diff", help="compare two JSON reports: new, resolved, unchanged")
+    diff.add_argument("old", type=Path, metavar="OLD.json")
+    diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.add_argument("--format", choices=("table", "json"), default="table")
+    _add_common(diff)
+
     pol = sub.add_parser("policy", help="work with policy files")
     pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
     check = pol_sub.add_parser("check", help="validate policy files (no AWS access)")
@@ -199,17 +231,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vpcaudit` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_format)
+    commands = {
+        "scan": cmd_scan,
+        "evaluate": cmd_evaluate,
+        "rules": cmd_rules,
+        "policy": cmd_policy_check,
+        "diff": cmd_diff,
+    }
     try:
-        if args.command == "rules":
-            return cmd_rules(args)
-        if args.command == "evaluate":
-            return cmd_evaluate(args)
-        if args.command == "policy":
-            return cmd_policy_check(args)
-        return cmd_scan(args)
+        return commands[args.command](args)
     except VpcauditError as exc:
         print(f"vpcaudit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("vpcaudit: interrupted", file=sys.stderr)
         return 130
@@ -219,6 +256,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
+    plan = output_plan(args)
     opts = ScanOptions(
         profile=args.profile,
         regions=tuple(args.region),
@@ -251,15 +289,40 @@ def cmd_scan(args: argparse.Namespace) -> int:
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
     if args.save_snapshot:
         _write_file(args.save_snapshot, snap.save)
-    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, policy), args)
+    return _report(snap, rules, policy, args, plan)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`vpcaudit evaluate FILE`: the same report from a saved snapshot, no credentials."""
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = load_policy(args.policy, rules)
+    plan = output_plan(args)
     snap = Snapshot.load(args.snapshot)
-    return _report(snap, evaluate(Inventory.from_snapshot(snap), rules, policy), args)
+    return _report(snap, rules, policy, args, plan)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """`vpcaudit diff OLD NEW`: which findings are new, resolved or unchanged."""
+    old, new = load_report(args.old), load_report(args.new)
+    d = diff_reports(old, new, str(args.old))
+    current = {f["fingerprint"]: f for f in new["findings"]}
+    groups = {
+        "new": [current[fp] for fp in sorted(d.new)],
+        "resolved": list(d.resolved),
+        "not_rechecked": list(d.unknown),
+        "unchanged": [current[fp] for fp in sorted(d.unchanged)],
+    }
+    if args.format == "json":
+        sys.stdout.write(json.dumps(groups, indent=2) + "\n")
+        return EXIT_OK
+    for name, items in groups.items():
+        print(f"{name.replace('_', ' ')}: {len(items)}")
+        for f in sorted(items, key=lambda x: (x["rule_id"], x["account_id"], x["resource_id"])):
+            print(
+                f"  {f['severity']:<8} {f['rule_id']:<40} {f['account_id']} {f['region']} "
+                f"{f['resource_id']}"
+            )
+    return EXIT_OK
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
@@ -271,23 +334,56 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(snap: Snapshot, evaluation: Evaluation, args: argparse.Namespace) -> int:
-    data = ReportData.build(snap, evaluation)
-    text = json_report.render(data) if args.format == Format.JSON else table.render(data)
-    if args.output:
-        _write_file(args.output, lambda p: p.write_text(text, encoding="utf-8"))
+def output_plan(args: argparse.Namespace) -> OutputPlan:
+    """Read the output options; the baseline is loaded now, before any AWS call."""
+    extra = tuple(
+        (fmt, path)
+        for fmt in Format
+        if (path := getattr(args, f"output_{fmt.value}", None)) is not None
+    )
+    if args.fail_on_new and args.baseline is None:
+        raise ConfigError("--fail-on-new needs --baseline PREVIOUS.json")
+    return OutputPlan(
+        format=Format(args.format),
+        path=args.output,
+        extra=extra,
+        sarif_category=args.sarif_category,
+        baseline=None if args.baseline is None else load_report(args.baseline),
+        baseline_source=str(args.baseline or ""),
+    )
+
+
+def _report(
+    snap: Snapshot,
+    rules: dict[str, Any],
+    policy: Policy,
+    args: argparse.Namespace,
+    plan: OutputPlan,
+) -> int:
+    inv = Inventory.from_snapshot(snap)
+    evaluation = evaluate(inv, rules, policy)
+    data = build_report(snap, inv, evaluation, rules, plan)
+    text = render(plan.format, data, plan)
+    write_files(data, plan)
+    if plan.path is not None:
+        _write_file(plan.path, lambda p: p.write_text(text, encoding="utf-8"))
     else:
         sys.stdout.write(text)
-    return exit_code(data, args.fail_on, args.allow_partial)
+    return exit_code(data, args.fail_on, args.allow_partial, new_only=args.fail_on_new)
 
 
-def exit_code(data: ReportData, fail_on: Severity | None, allow_partial: bool) -> int:
+def exit_code(
+    data: ReportData, fail_on: Severity | None, allow_partial: bool, *, new_only: bool = False
+) -> int:
     """3 when incomplete (unless allowed), else 1 when a finding reaches fail_on, else 0."""
     if not data.complete and not allow_partial:
         return EXIT_INCOMPLETE
-    if fail_on is not None and at_or_above(data.evaluation.findings, fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    if fail_on is None:
+        return EXIT_OK
+    hits = at_or_above(data.evaluation.findings, fail_on)
+    if new_only and data.baseline is not None:
+        hits = [f for f in hits if f.fingerprint in data.baseline.new]
+    return EXIT_FINDINGS if hits else EXIT_OK
 
 
 def _write_file(path: Path, write: Any) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from vpcaudit import __version__
+from vpcaudit.baseline import BaselineDiff
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Gap, Severity
+from vpcaudit.report.topology import Topology
+from vpcaudit.rules.base import Rule
 from vpcaudit.snapshot import Skipped, Snapshot
 
 REPORT_SCHEMA_VERSION = 1
@@ -20,6 +24,9 @@ class Format(enum.StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+    CSV = "csv"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,10 @@ class ReportData:
     skipped: tuple[Skipped, ...]
     evaluation: Evaluation
     tool_version: str = __version__
+    rules: Mapping[str, Rule[Any]] = field(default_factory=dict)
+    """The rules that could run, for their titles and documentation."""
+    topology: Topology = field(default_factory=Topology)
+    baseline: BaselineDiff | None = None
 
     @property
     def complete(self) -> bool:
@@ -42,7 +53,13 @@ class ReportData:
         return not self.gaps
 
     @classmethod
-    def build(cls, snap: Snapshot, evaluation: Evaluation) -> ReportData:
+    def build(
+        cls,
+        snap: Snapshot,
+        evaluation: Evaluation,
+        rules: Mapping[str, Rule[Any]] | None = None,
+        topology: Topology | None = None,
+    ) -> ReportData:
         """Combine a snapshot's scope with the findings evaluated from it."""
         accounts = sorted({*snap.accounts, *(r.account_id for r in snap.regions)})
         return cls(
@@ -54,6 +71,19 @@ class ReportData:
             gaps=tuple(sorted(snap.gaps)),
             skipped=tuple(snap.skipped),
             evaluation=evaluation,
+            rules=dict(rules or {}),
+            topology=topology or Topology(),
+        )
+
+    def cost_usd_per_month(self) -> float:
+        """What the unsuppressed endpoint findings estimate is wasted each month."""
+        return round(
+            sum(
+                float(f.evidence.get("monthly_cost_usd", 0) or 0)
+                for f in self.evaluation.findings
+                if not f.suppressed
+            ),
+            2,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -61,8 +91,11 @@ class ReportData:
         live = [f for f in self.evaluation.findings if not f.suppressed]
         by_sev = Counter(f.severity for f in live)
         by_rule = Counter(f.rule_id for f in live)
+        by_account = Counter(f.resource.account_id for f in live)
         return {
             "total": len(live),
+            "by_account": {a: by_account[a] for a in sorted(by_account)},
+            "estimated_monthly_waste_usd": self.cost_usd_per_month(),
             "by_severity": {s.value: by_sev.get(s, 0) for s in Severity},
             "by_rule": {r: by_rule[r] for r in sorted(by_rule)},
             "suppressed": len(self.evaluation.findings) - len(live),

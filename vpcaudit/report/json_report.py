@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vpcaudit.baseline import BaselineDiff
 from vpcaudit.model import Finding
 from vpcaudit.report import REPORT_SCHEMA_VERSION, ReportData
 
@@ -26,6 +27,23 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,
         "waiver": f.waiver,
+    }
+
+
+def _with_baseline(doc: dict[str, Any], data: ReportData) -> dict[str, Any]:
+    if data.baseline is not None:
+        doc["baseline"] = data.baseline.status(doc["fingerprint"])
+    return doc
+
+
+def baseline_dict(b: BaselineDiff) -> dict[str, Any]:
+    """The comparison with the baseline report."""
+    return {
+        "source": b.source,
+        "new": len(b.new),
+        "unchanged": len(b.unchanged),
+        "resolved": list(b.resolved),
+        "not_rechecked": list(b.unknown),
     }
 
 
@@ -58,7 +76,8 @@ def report_dict(data: ReportData) -> dict[str, Any]:
             ],
         },
         "summary": data.summary(),
-        "findings": [finding_dict(f) for f in data.evaluation.findings],
+        "findings": [_with_baseline(finding_dict(f), data) for f in data.evaluation.findings],
+        "baseline": None if data.baseline is None else baseline_dict(data.baseline),
         "waivers": waivers_dict(data),
         "unverified": [
             {

@@ -1,0 +1,80 @@
+"""Baselines: compare a report with an earlier one by finding fingerprint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vpcaudit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class BaselineDiff:
+    """What changed since the baseline report."""
+
+    source: str
+    new: frozenset[str]
+    """Fingerprints of current findings the baseline did not have."""
+    unchanged: frozenset[str]
+    resolved: tuple[dict[str, Any], ...]
+    """Baseline findings gone now, in places this scan did read."""
+    unknown: tuple[dict[str, Any], ...]
+    """Baseline findings in places this scan could not read: not claimed as resolved."""
+
+    def status(self, fingerprint: str) -> str:
+        """new or unchanged."""
+        return "new" if fingerprint in self.new else "unchanged"
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """Read a vpcaudit JSON report (the baseline or a diff operand)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read report ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ConfigError(f"{path}: not a JSON report") from None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("findings"), list)
+        or (doc.get("tool") or {}).get("name") != "vpcaudit"
+    ):
+        raise ConfigError(f"{path}: not a vpcaudit JSON report (vpcaudit scan --format json)")
+    for f in doc["findings"]:
+        if not isinstance(f, dict) or not isinstance(f.get("fingerprint"), str):
+            raise ConfigError(f"{path}: a finding has no fingerprint")
+    return doc
+
+
+def _read_places(doc: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Accounts scanned, and (account, region) pairs that a gap left unread."""
+    scan = doc.get("scan") or {}
+    accounts = set(scan.get("accounts") or [])
+    unread = {(g.get("account_id", ""), g.get("region", "")) for g in scan.get("gaps") or []}
+    return accounts, unread
+
+
+def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any], source: str) -> BaselineDiff:
+    """Compare two JSON reports' findings by fingerprint."""
+    old_by_fp = {f["fingerprint"]: f for f in old["findings"]}
+    new_fps = {f["fingerprint"] for f in new["findings"]}
+    accounts, unread = _read_places(new)
+    resolved, unknown = [], []
+    for fp, f in sorted(old_by_fp.items()):
+        if fp in new_fps:
+            continue
+        acct, region = f.get("account_id", ""), f.get("region", "")
+        if acct not in accounts or (acct, region) in unread or (acct, "*") in unread:
+            unknown.append(f)
+        else:
+            resolved.append(f)
+    return BaselineDiff(
+        source=source,
+        new=frozenset(new_fps - set(old_by_fp)),
+        unchanged=frozenset(new_fps & set(old_by_fp)),
+        resolved=tuple(resolved),
+        unknown=tuple(unknown),
+    )

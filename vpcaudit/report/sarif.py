@@ -1,0 +1,202 @@
+"""SARIF 2.1.0 for GitHub code scanning: cloud resources located by relative paths.
+
+GitHub requires every result to sit in a file of the repository, by a relative URI. A cloud
+resource has no file, so each result is located at `aws/<account>/<region>/<type>/<id>` (line
+1), with the ARN as a logical location; alerts then group by account and region in the UI.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from typing import Any
+
+from vpcaudit.errors import VpcauditError
+from vpcaudit.model import Finding, Severity
+from vpcaudit.report import ReportData
+from vpcaudit.rules.base import Rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/vpcaudit/vpcaudit"
+# GitHub's upload limits (docs: "SARIF support for code scanning").
+MAX_RESULTS_PER_RUN = 25_000
+MAX_GZIP_BYTES = 10 * 1024 * 1024
+MAX_TAGS_PER_RULE = 20
+
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub bands: critical > 9.0, high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "2.0",
+    Severity.INFO: "0.1",
+}
+
+
+class SarifLimitError(VpcauditError):
+    """The SARIF would exceed what GitHub accepts; nothing is silently dropped."""
+
+
+def artifact_uri(f: Finding) -> str:
+    """The relative path that locates a finding: aws/<account>/<region>/<type>/<id>."""
+    r = f.resource
+    parts = [r.account_id or "unknown", r.region or "global", r.resource_type, r.resource_id]
+    return "aws/" + "/".join(re.sub(r"[^A-Za-z0-9._-]", "_", p) for p in parts)
+
+
+def default_category(data: ReportData) -> str:
+    """A stable category per scope, so several accounts or schedules upload side by side."""
+    if len(data.accounts) == 1:
+        return f"vpcaudit/{data.accounts[0]}"
+    digest = hashlib.sha256(",".join(data.accounts).encode()).hexdigest()[:8]
+    return f"vpcaudit/{len(data.accounts)}-accounts-{digest}"
+
+
+def _pascal(rule_id: str) -> str:
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def _rule_descriptor(rule: Rule[Any]) -> dict[str, Any]:
+    tags = ["security", "aws", "vpc", "network", rule.area][:MAX_TAGS_PER_RULE]
+    markdown = (
+        f"**{rule.title}**\n\n{rule.rationale}\n\n**Remediation.** {rule.remediation}\n\n"
+        f"Each alert carries the exact AWS CLI commands for its resource."
+    )
+    return {
+        "id": rule.id,
+        "name": _pascal(rule.id),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {
+            "text": f"{rule.rationale}\n\nRemediation: {rule.remediation}",
+            "markdown": markdown,
+        },
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "problem.severity": LEVEL[rule.severity],
+        },
+    }
+
+
+def _result(f: Finding, rule_index: int | None) -> dict[str, Any]:
+    r = f.resource
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "level": LEVEL[f.severity],
+        "message": {"text": f"{f.message}\n\nRemediation:\n{f.remediation}".strip()},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(f)},
+                    "region": {"startLine": 1},
+                },
+                "logicalLocations": [
+                    {"name": r.resource_id, "fullyQualifiedName": r.arn, "kind": "resource"}
+                ],
+            }
+        ],
+        "partialFingerprints": {"vpcauditFindingHash/v1": f.fingerprint},
+        "properties": {
+            "severity": f.severity.value,
+            "security-severity": SECURITY_SEVERITY[f.severity],
+            "account_id": r.account_id,
+            "region": r.region,
+            "resource_type": r.resource_type,
+            "resource_arn": r.arn,
+            "evidence": f.evidence,
+            "remediation": f.remediation,
+        },
+    }
+    if rule_index is not None:
+        result["ruleIndex"] = rule_index
+    if f.suppressed and f.waiver is not None:
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{f.waiver.get('reason', '')} (waiver {f.waiver.get('source')})",
+            }
+        ]
+    return result
+
+
+def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
+    """The SARIF log as a dict: one run, rules for every rule that ran, one result a finding."""
+    findings = data.evaluation.findings
+    if len(findings) > MAX_RESULTS_PER_RUN:
+        raise SarifLimitError(
+            f"{len(findings)} findings exceed GitHub's {MAX_RESULTS_PER_RUN} results per SARIF "
+            f"run; split the scan (--accounts, --shard) or waive known findings"
+        )
+    rule_ids = sorted({*data.evaluation.rules_run, *(f.rule_id for f in findings)})
+    descriptors = [_rule_descriptor(data.rules[r]) for r in rule_ids if r in data.rules]
+    index = {d["id"]: i for i, d in enumerate(descriptors)}
+    cat = (category or default_category(data)).rstrip("/")
+    notifications = [
+        {
+            "level": "warning",
+            "message": {
+                "text": f"not read: {g.account_id} {g.region} {g.operation}: {g.error_code}: "
+                f"{g.message}"
+            },
+            "descriptor": {"id": "coverage-gap"},
+        }
+        for g in data.gaps
+    ]
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "vpcaudit",
+                        "version": data.tool_version,
+                        "semanticVersion": data.tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": descriptors,
+                    }
+                },
+                "automationDetails": {"id": f"{cat}/{data.started_at}"},
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "startTimeUtc": data.started_at,
+                        "endTimeUtc": data.finished_at,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "results": [_result(f, index.get(f.rule_id)) for f in findings],
+                "properties": {
+                    "complete": data.complete,
+                    "accounts": list(data.accounts),
+                    "regions": list(data.regions),
+                    "gaps": [g.to_dict() for g in data.gaps],
+                },
+            }
+        ],
+    }
+
+
+def render(data: ReportData, category: str | None = None) -> str:
+    """The SARIF log as text; refuses, with a clear message, to exceed GitHub's size limit."""
+    text = json.dumps(sarif_dict(data, category), indent=2) + "\n"
+    size = len(gzip.compress(text.encode(), mtime=0))
+    if size > MAX_GZIP_BYTES:
+        raise SarifLimitError(
+            f"SARIF is {size / 1e6:.1f} MB gzipped, over GitHub's 10 MB upload limit; split the "
+            f"scan (--accounts, --shard) or waive known findings"
+        )
+    return text
