@@ -49,7 +49,7 @@ def evaluate(inv: Inventory, rules: Mapping[str, Rule[Any]], policy: Policy) -> 
     for rule_id in sorted(rules):
         rule = rules[rule_id]
         settings = policy.settings(rule_id)
-        if not settings.enabled:
+        if settings.enabled is False:
             continue
         ran.append(rule_id)
         params = policy.params_for(rule)

@@ -32,7 +32,8 @@ DEFAULT_POLICY = "default.yaml"
 class RuleSettings:
     """A policy's settings for one rule."""
 
-    enabled: bool = True
+    enabled: bool | None = None
+    """None: not said here (a later file that omits it keeps an earlier file's choice)."""
     severity: Severity | None = None
     """Replaces whatever severity the rule gives."""
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -104,7 +105,7 @@ class Policy:
                 rules[rule_id] = s
                 continue
             rules[rule_id] = RuleSettings(
-                enabled=s.enabled,
+                enabled=old.enabled if s.enabled is None else s.enabled,
                 severity=s.severity or old.severity,
                 params={**old.params, **s.params},
             )
@@ -182,7 +183,19 @@ Path_ = tuple[str | int, ...]
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text, so a bad date is our error with a line number."""
+    """SafeLoader that keeps dates as text and refuses duplicate keys (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, refusing a key that appears twice."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -297,7 +310,7 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
     for rid, raw_rule in (doc.get("rules") or {}).items():
         r = raw_rule or {}
         settings[rid] = RuleSettings(
-            enabled=r.get("enabled", True),
+            enabled=r.get("enabled"),
             severity=Severity(r["severity"]) if "severity" in r else None,
             params=_coerce_params(rules[rid], r.get("params") or {}),
         )
@@ -333,10 +346,15 @@ def load_policy(paths: Sequence[Path], rules: Mapping[str, Rule[Any]]) -> Policy
     policy = parse_policy(default_policy_text(), f"<built-in {DEFAULT_POLICY}>", rules)
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read policy ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: policy is not UTF-8 text") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}:{line}: policy is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+            ) from None
         policy = policy.merged(parse_policy(text, str(path), rules))
     return policy

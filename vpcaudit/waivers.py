@@ -58,6 +58,7 @@ def apply_waivers(
     report = WaiverReport(
         applied=tuple((live[i], n) for i, n in used.items() if n),
         expired=tuple((w, sum(matches(w, f) for f in findings)) for w in expired),
-        stale=tuple(live[i] for i, n in used.items() if not n),
+        # Stale: matches nothing at all (one shadowed by an earlier waiver is not stale).
+        stale=tuple(w for w in live if not any(matches(w, f) for f in findings)),
     )
     return out, report
