@@ -7,11 +7,12 @@ the models below.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from vpcaudit.errors import SnapshotError
 from vpcaudit.model import Gap
@@ -31,6 +32,10 @@ KIND_OPERATIONS: Mapping[str, str] = {
     "prefix_lists": "ec2:DescribeManagedPrefixLists",
     "vpn_gateways": "ec2:DescribeVpnGateways",
     "tgw_attachments": "ec2:DescribeTransitGatewayAttachments",
+    "nat_gateways": "ec2:DescribeNatGateways",
+    "internet_gateways": "ec2:DescribeInternetGateways",
+    "security_groups": "ec2:DescribeSecurityGroups",
+    "log_groups": "logs:DescribeLogGroups",
 }
 
 
@@ -64,7 +69,9 @@ def _tags(item: RawItem) -> Mapping[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in item.get("Tags") or []}
 
 
+@functools.lru_cache(maxsize=65536)
 def _net(text: str) -> Network | None:
+    # Cached: the same CIDR strings recur across peerings, subnets and routes.
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
@@ -114,9 +121,12 @@ class Subnet:
     cidr: str
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One route: destination, the target it sends to, and whether it is usable."""
+class Route(NamedTuple):
+    """One route: destination, the target it sends to, and whether it is usable.
+
+    A NamedTuple rather than a dataclass: snapshots hold hundreds of thousands of routes and
+    a tuple is several times cheaper to build.
+    """
 
     destination: str
     """A CIDR (IPv4 or IPv6) or a prefix-list id."""
@@ -247,6 +257,43 @@ class VpnGateway:
 
 
 @dataclass(frozen=True, slots=True)
+class NatGateway:
+    """A NAT gateway: where it sits and whether it still forwards."""
+
+    account_id: str
+    region: str
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str
+    state: str
+    connectivity: str
+    """public or private."""
+
+
+@dataclass(frozen=True, slots=True)
+class InternetGateway:
+    """An internet gateway and the VPCs it is attached to."""
+
+    account_id: str
+    region: str
+    gateway_id: str
+    attached_vpc_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    """A security group, reduced to what the rules ask: its ingress open to the world."""
+
+    account_id: str
+    region: str
+    group_id: str
+    vpc_id: str
+    name: str
+    open_ingress: tuple[str, ...]
+    """Ingress permissions from 0.0.0.0/0 or ::/0, e.g. "tcp 443 from 0.0.0.0/0"."""
+
+
+@dataclass(frozen=True, slots=True)
 class TgwAttachment:
     """A Transit Gateway attachment of a resource (a VPC, a VPN, ...)."""
 
@@ -274,23 +321,22 @@ _ROUTE_TARGETS = (
 
 
 def _route(raw: RawItem) -> Route:
-    destination = (
-        raw.get("DestinationCidrBlock")
-        or raw.get("DestinationIpv6CidrBlock")
-        or raw.get("DestinationPrefixListId")
-        or ""
-    )
     target_type, target_id = "unknown", ""
     for key, kind in _ROUTE_TARGETS:
         if raw.get(key):
             target_type, target_id = kind, str(raw[key])
             break
     return Route(
-        destination=str(destination),
-        target_type=target_type,
-        target_id=target_id,
-        state=str(raw.get("State", "active")),
-        origin=str(raw.get("Origin", "")),
+        str(
+            raw.get("DestinationCidrBlock")
+            or raw.get("DestinationIpv6CidrBlock")
+            or raw.get("DestinationPrefixListId")
+            or ""
+        ),
+        target_type,
+        target_id,
+        str(raw.get("State", "active")),
+        str(raw.get("Origin", "")),
     )
 
 
@@ -359,6 +405,11 @@ class Inventory:
     tgw_attachments: tuple[TgwAttachment, ...]
     prefix_list_names: Mapping[tuple[str, str], str]
     """(region, prefix-list id) -> name, e.g. com.amazonaws.us-east-1.s3."""
+    nat_gateways: tuple[NatGateway, ...] = ()
+    internet_gateways: tuple[InternetGateway, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
+    log_groups: frozenset[tuple[str, str, str]] = frozenset()
+    """(account, region, log group name) of every CloudWatch Logs group read."""
     _failed: frozenset[tuple[str, str, str]] = field(repr=False, default=frozenset())
     _index: dict[str, Any] = field(repr=False, default_factory=dict, compare=False)
 
@@ -410,10 +461,13 @@ class Inventory:
 
     def serving_route_tables(self, vpc_id: str) -> tuple[RouteTable, ...]:
         """Route tables that some subnet actually uses: explicitly, or as main by default."""
-        tables = self.route_tables_of(vpc_id)
-        explicit = {s for t in tables for s in t.subnet_ids}
-        unassociated = any(s.subnet_id not in explicit for s in self.subnets_of(vpc_id))
-        return tuple(t for t in tables if t.subnet_ids or (t.is_main and unassociated))
+        cache: dict[str, tuple[RouteTable, ...]] = self._cached("serving", dict)
+        if vpc_id not in cache:
+            tables = self.route_tables_of(vpc_id)
+            explicit = {s for t in tables for s in t.subnet_ids}
+            unassociated = any(s.subnet_id not in explicit for s in self.subnets_of(vpc_id))
+            cache[vpc_id] = tuple(t for t in tables if t.subnet_ids or (t.is_main and unassociated))
+        return cache[vpc_id]
 
     def routes_to(self, target_id: str) -> tuple[tuple[RouteTable, Route], ...]:
         """Every (table, route) whose target is target_id (a pcx, nat, tgw, vgw, ...)."""
@@ -476,6 +530,23 @@ class Inventory:
             ),
         )
         return tuple(index.get(vpc_id, ()))
+
+    def nat_gateway(self, nat_id: str) -> NatGateway | None:
+        """A NAT gateway by id."""
+        index = self._cached("nat", lambda: {n.nat_gateway_id: n for n in self.nat_gateways})
+        return index.get(nat_id)  # type: ignore[no-any-return]
+
+    def peering(self, peering_id: str) -> Peering | None:
+        """A peering connection by id."""
+        index = self._cached("pcx", lambda: {p.peering_id: p for p in self.peerings})
+        return index.get(peering_id)  # type: ignore[no-any-return]
+
+    def security_group(self, account_id: str, region: str, group_id: str) -> SecurityGroup | None:
+        """A security group by id, in the account and region it was read in."""
+        index = self._cached(
+            "sg", lambda: {(g.account_id, g.region, g.group_id): g for g in self.security_groups}
+        )
+        return index.get((account_id, region, group_id))  # type: ignore[no-any-return]
 
     def is_org_member(self, account_id: str) -> bool | None:
         """True/False when the Organization's membership is known, None when it is not."""
@@ -668,7 +739,84 @@ def _build(snap: Snapshot) -> Inventory:
         ),
         prefix_list_names=prefix_lists,
         _failed=failed,
+        **_build_gateways(snap),
     )
+
+
+_WORLD = ("0.0.0.0/0", "::/0")
+
+
+def _open_ingress(raw: RawItem) -> tuple[str, ...]:
+    out: list[str] = []
+    for perm in raw.get("IpPermissions") or []:
+        proto = str(perm.get("IpProtocol", ""))
+        proto = "all" if proto == "-1" else proto
+        ports = (
+            "all ports"
+            if perm.get("FromPort") in (None, -1)
+            else str(perm["FromPort"])
+            if perm.get("FromPort") == perm.get("ToPort")
+            else f"{perm.get('FromPort')}-{perm.get('ToPort')}"
+        )
+        cidrs = [r.get("CidrIp") for r in perm.get("IpRanges") or []]
+        cidrs += [r.get("CidrIpv6") for r in perm.get("Ipv6Ranges") or []]
+        out.extend(f"{proto} {ports} from {c}" for c in cidrs if c in _WORLD)
+    return tuple(out)
+
+
+def _build_gateways(snap: Snapshot) -> dict[str, Any]:
+    """The NAT and internet gateways, security groups and log groups of a snapshot."""
+    nats: list[NatGateway] = []
+    igws: list[InternetGateway] = []
+    sgs: list[SecurityGroup] = []
+    log_groups: set[tuple[str, str, str]] = set()
+    for rd in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
+        acct, region, res = rd.account_id, rd.region, rd.resources
+        nats.extend(
+            NatGateway(
+                acct,
+                region,
+                str(raw["NatGatewayId"]),
+                str(raw.get("VpcId", "")),
+                str(raw.get("SubnetId", "")),
+                str(raw.get("State", "")),
+                str(raw.get("ConnectivityType", "public")),
+            )
+            for raw in res.get("nat_gateways", [])
+        )
+        igws.extend(
+            InternetGateway(
+                acct,
+                region,
+                str(raw["InternetGatewayId"]),
+                tuple(
+                    str(a["VpcId"])
+                    for a in raw.get("Attachments") or []
+                    if a.get("State") in ("available", "attached", "attaching")
+                ),
+            )
+            for raw in res.get("internet_gateways", [])
+        )
+        sgs.extend(
+            SecurityGroup(
+                acct,
+                region,
+                str(raw["GroupId"]),
+                str(raw.get("VpcId", "")),
+                str(raw.get("GroupName", "")),
+                _open_ingress(raw),
+            )
+            for raw in res.get("security_groups", [])
+        )
+        log_groups.update(
+            (acct, region, str(raw["logGroupName"])) for raw in res.get("log_groups", [])
+        )
+    return {
+        "nat_gateways": tuple(nats),
+        "internet_gateways": tuple(igws),
+        "security_groups": tuple(sgs),
+        "log_groups": frozenset(log_groups),
+    }
 
 
 def _peering(pid: str, raw: RawItem, seen: list[Located]) -> Peering:

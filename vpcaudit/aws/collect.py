@@ -38,6 +38,9 @@ class ResourceSpec:
     result_key: str
     page_size: int | None
     """MaxResults to ask for (the API's maximum); None when the operation is not paginated."""
+    service: str = "ec2"
+    needed: Callable[[dict[str, list[RawItem]]], bool] | None = None
+    """Read only when this holds for what was read before it (None: always)."""
 
     @property
     def method(self) -> str:
@@ -61,6 +64,21 @@ SPECS: tuple[ResourceSpec, ...] = (
     ResourceSpec("vpn_gateways", "DescribeVpnGateways", "VpnGateways", None),
     ResourceSpec(
         "tgw_attachments", "DescribeTransitGatewayAttachments", "TransitGatewayAttachments", 1000
+    ),
+    ResourceSpec("nat_gateways", "DescribeNatGateways", "NatGateways", 1000),
+    ResourceSpec("internet_gateways", "DescribeInternetGateways", "InternetGateways", 1000),
+    ResourceSpec("security_groups", "DescribeSecurityGroups", "SecurityGroups", 1000),
+    # Log groups tell whether a CloudWatch Logs flow-log destination still exists; a region
+    # with no such flow log is not asked (a region can hold thousands of log groups).
+    ResourceSpec(
+        "log_groups",
+        "DescribeLogGroups",
+        "logGroups",
+        50,
+        service="logs",
+        needed=lambda res: any(
+            f.get("LogDestinationType") == "cloud-watch-logs" for f in res.get("flow_logs", [])
+        ),
     ),
 )
 
@@ -102,12 +120,14 @@ def collect_region(
     specs: Sequence[ResourceSpec] = SPECS,
 ) -> RegionResult:
     """Read every resource kind in one account and region; each failure becomes a gap."""
-    client = factory.client("ec2", region)
     resources: dict[str, list[RawItem]] = {}
     gaps: list[Gap] = []
     for spec in specs:
-        op = f"ec2:{spec.operation}"
+        op = f"{spec.service}:{spec.operation}"
+        if spec.needed is not None and not spec.needed(resources):
+            continue
         try:
+            client = factory.client(spec.service, region)
             resources[spec.kind] = json_safe(_read(client, spec))
         except botocore.exceptions.ClientError as exc:
             code, message = error_parts(exc)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vpcaudit.inventory import Endpoint, Inventory, Network, Peering, PeeringSide, Vpc
+from vpcaudit.inventory import (
+    Endpoint,
+    FlowLog,
+    Inventory,
+    Network,
+    Peering,
+    PeeringSide,
+    RouteTable,
+    Vpc,
+    ec2_arn,
+)
 from vpcaudit.model import ResourceRef
 
 
@@ -62,3 +72,31 @@ def side_evidence(inv: Inventory, side: PeeringSide) -> dict[str, Any]:
 def cli(command: str, region: str, account_id: str) -> str:
     """An AWS CLI command with its region, noting which account's credentials it needs."""
     return f"{command} --region {region}  # as account {account_id}"
+
+
+def route_table_ref(t: RouteTable) -> ResourceRef:
+    """The finding location of a route table: its owner's account."""
+    return ResourceRef(t.owner_id, t.region, "route-table", t.route_table_id, t.arn)
+
+
+def flow_log_ref(f: FlowLog) -> ResourceRef:
+    """The finding location of a flow log."""
+    arn = ec2_arn(f.region, f.account_id, "vpc-flow-log", f.flow_log_id)
+    return ResourceRef(f.account_id, f.region, "vpc-flow-log", f.flow_log_id, arn)
+
+
+def destination_flag(destination: str) -> str:
+    """The AWS CLI flag for a route destination (IPv4, IPv6 or prefix list)."""
+    if destination.startswith("pl-"):
+        return "--destination-prefix-list-id"
+    return "--destination-ipv6-cidr-block" if ":" in destination else "--destination-cidr-block"
+
+
+def peer_cidrs(inv: Inventory, side: PeeringSide) -> tuple[Network, ...]:
+    """A peering side's CIDRs: what the peering reports, plus the VPC's own when scanned."""
+    vpc = inv.vpc(side.vpc_id)
+    return tuple(sorted(set(side.cidrs) | set(vpc.cidrs if vpc else ()), key=_net_key))
+
+
+def _net_key(n: Network) -> tuple[int, int, int]:
+    return (n.version, int(n.network_address), n.prefixlen)

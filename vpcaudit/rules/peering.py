@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from vpcaudit.inventory import Inventory, Peering, PeeringSide, RouteTable
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, peering_ref, side_evidence
+from vpcaudit.rules.common import (
+    cli,
+    destination_flag,
+    peering_ref,
+    route_table_ref,
+    side_evidence,
+)
 
 # A pending request lapses this long after it is made (AWS fixed value).
 PENDING_LIFETIME_HOURS = 7 * 24
@@ -233,3 +239,194 @@ def _unverifiable(inv: Inventory, p: Peering, unread: list[PeeringSide]) -> Iter
 
 PENDING_EXPIRING = pending_expiring
 ROUTE_ONE_WAY = route_one_way
+
+
+@dataclass(frozen=True)
+class ExternalParams:
+    """Parameters of peering-external-account."""
+
+    trusted_accounts: tuple[str, ...] = ()
+    """Accounts outside the Organization that may peer (partners, vendors)."""
+
+
+@rule(
+    id="peering-external-account",
+    title="Peering with an account outside the Organization",
+    severity=Severity.MEDIUM,
+    area="peering",
+    rationale="""
+        A peering with an account outside the Organization opens routes into a network the
+        organization does not govern. A pending request from such an account is how peer
+        phishing works: a look-alike request waits for someone to accept it. Accounts a team
+        trusts (partners, vendors) go in the trusted_accounts parameter. When the
+        Organization's membership is unknown (a scan without --org), the scanned accounts
+        stand in for it and the evidence says so.
+    """,
+    remediation="Confirm the peer account is known and wanted; reject or delete the peering "
+    "if not (aws ec2 reject-vpc-peering-connection / delete-vpc-peering-connection).",
+    evidence=("peering_id", "status", "external_side", "internal_side", "basis"),
+    params=ExternalParams,
+)
+def external_account(inv: Inventory, params: ExternalParams) -> RuleOutput:
+    """Flag active or pending peerings with an account that is neither a member nor trusted."""
+    known = inv.org_account_ids if inv.org_account_ids is not None else inv.scanned_accounts
+    basis = "organization" if inv.org_account_ids is not None else "scanned accounts"
+    for p in inv.peerings:
+        if p.status not in ("active", "pending-acceptance"):
+            continue
+        for ours, theirs in ((p.requester, p.accepter), (p.accepter, p.requester)):
+            if ours.owner_id not in known or theirs.owner_id in known:
+                continue
+            if theirs.owner_id in params.trusted_accounts:
+                continue
+            inbound = p.status == "pending-acceptance" and theirs is p.requester
+            yield Violation(
+                resource=peering_ref(p, ours),
+                message=(
+                    f"Peering {p.peering_id} ({p.status}) connects {ours.vpc_id} with "
+                    f"{theirs.vpc_id} in account {theirs.owner_id}, outside the "
+                    f"{basis}"
+                    + (": a request from outside awaits acceptance here." if inbound else ".")
+                ),
+                evidence={
+                    "peering_id": p.peering_id,
+                    "status": p.status,
+                    "external_side": side_evidence(inv, theirs),
+                    "internal_side": side_evidence(inv, ours),
+                    "basis": basis,
+                },
+                remediation=cli(
+                    f"aws ec2 {'reject' if inbound else 'delete'}-vpc-peering-connection "
+                    f"--vpc-peering-connection-id {p.peering_id}",
+                    ours.region,
+                    ours.owner_id,
+                ),
+                severity=Severity.HIGH if inbound else None,
+                discriminator=ours.vpc_id,
+            )
+
+
+_ENDED = frozenset({"rejected", "failed", "expired", "deleted", "deleting"})
+
+
+@rule(
+    id="peering-inactive-lingering",
+    title="Routes to a peering that has ended",
+    severity=Severity.MEDIUM,
+    area="peering",
+    rationale="""
+        When a peering is deleted, rejected, expires or fails, the routes that pointed at it
+        stay behind as blackholes. They drop the traffic they match, hide the fact that the
+        connection is gone, and get in the way when the same range is later routed elsewhere.
+    """,
+    remediation="Delete the routes (aws ec2 delete-route), or point them at the connection "
+    "that replaced the peering.",
+    evidence=("peering_id", "peering_status", "route_table_id", "destinations"),
+    params=NoParams,
+)
+def inactive_lingering(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag route tables still routing to ended or vanished peerings."""
+    del params
+    by_table: dict[tuple[str, str], list[str]] = {}
+    tables = {}
+    for t in inv.route_tables:
+        for r in t.routes:
+            if r.target_type != "vpc-peering-connection":
+                continue
+            p = inv.peering(r.target_id)
+            if p is not None and p.status not in _ENDED:
+                continue
+            if p is None and not inv.was_read(t.owner_id, t.region, "peerings"):
+                continue
+            by_table.setdefault((t.route_table_id, r.target_id), []).append(r.destination)
+            tables[t.route_table_id] = t
+    for (rtb, pcx), destinations in sorted(by_table.items()):
+        t = tables[rtb]
+        p = inv.peering(pcx)
+        status = p.status if p is not None else "gone"
+        yield Violation(
+            resource=route_table_ref(t),
+            message=(
+                f"Route table {rtb} ({t.vpc_id}) still routes {', '.join(destinations)} to "
+                f"peering {pcx}, which is {status}: that traffic is dropped."
+            ),
+            evidence={
+                "peering_id": pcx,
+                "peering_status": status,
+                "route_table_id": rtb,
+                "destinations": destinations,
+            },
+            remediation="\n".join(
+                cli(
+                    f"aws ec2 delete-route --route-table-id {rtb} {destination_flag(d)} {d}",
+                    t.region,
+                    t.owner_id,
+                )
+                for d in destinations
+            ),
+            discriminator=pcx,
+        )
+
+
+@rule(
+    id="peering-dns-resolution-disabled",
+    title="Peering without remote private DNS resolution",
+    severity=Severity.LOW,
+    area="peering",
+    rationale="""
+        Without DNS resolution support on a peering, a VPC's instances resolve the peer's
+        public DNS names (of instances, RDS, load balancers) to public addresses, so traffic
+        meant to stay on the peering leaves through the internet or NAT, or fails, and costs
+        more. Each side's owner enables it for its own VPC.
+    """,
+    remediation="aws ec2 modify-vpc-peering-connection-options with "
+    "AllowDnsResolutionFromRemoteVpc=true for each side.",
+    evidence=("peering_id", "sides_disabled"),
+    params=NoParams,
+)
+def dns_resolution_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag active peerings where a side has remote DNS resolution turned off."""
+    del params
+    for p in inv.peerings:
+        if p.status != "active":
+            continue
+        off = [
+            (name, s)
+            for name, s in (("requester", p.requester), ("accepter", p.accepter))
+            if s.allow_remote_dns is False
+        ]
+        if not off:
+            continue
+        where = next((s for _, s in off if s.owner_id in inv.scanned_accounts), off[0][1])
+        flags = {
+            "requester": "--requester-peering-connection-options",
+            "accepter": "--accepter-peering-connection-options",
+        }
+        yield Violation(
+            resource=peering_ref(p, where),
+            message=(
+                f"Peering {p.peering_id}: remote DNS resolution is off for "
+                + " and ".join(f"the {name} ({s.vpc_id})" for name, s in off)
+                + "."
+            ),
+            evidence={
+                "peering_id": p.peering_id,
+                "sides_disabled": [
+                    {"side": name, "vpc_id": s.vpc_id, "account_id": s.owner_id} for name, s in off
+                ],
+            },
+            remediation="\n".join(
+                cli(
+                    f"aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id "
+                    f"{p.peering_id} {flags[name]} AllowDnsResolutionFromRemoteVpc=true",
+                    s.region,
+                    s.owner_id,
+                )
+                for name, s in off
+            ),
+        )
+
+
+EXTERNAL_ACCOUNT = external_account
+INACTIVE_LINGERING = inactive_lingering
+DNS_RESOLUTION_DISABLED = dns_resolution_disabled

@@ -1,0 +1,408 @@
+"""Routing rules: dead routes, routes peering cannot carry, and overlapping address space."""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vpcaudit.inventory import Inventory, Network, Peering, Route, RouteTable, Vpc
+from vpcaudit.model import Severity, Violation
+from vpcaudit.rules.base import NoParams, RuleOutput, rule
+from vpcaudit.rules.common import (
+    cidr_strs,
+    cli,
+    destination_flag,
+    peer_cidrs,
+    peering_ref,
+    route_table_ref,
+    side_evidence,
+    vpc_ref,
+)
+
+# Peering states in which a peering carries nothing and never will again.
+TERMINAL = frozenset({"rejected", "failed", "expired", "deleted", "deleting"})
+_DEAD_NAT = frozenset({"deleted", "deleting", "failed"})
+
+
+def _net(text: str) -> Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _peering_routes(inv: Inventory) -> Iterator[tuple[RouteTable, Route, Peering]]:
+    """Every active route through an active peering, with the peering."""
+    for t in inv.route_tables:
+        for r in t.routes:
+            if r.target_type != "vpc-peering-connection" or not r.is_active:
+                continue
+            p = inv.peering(r.target_id)
+            if p is not None and p.status == "active" and p.side(t.vpc_id) is not None:
+                yield t, r, p
+
+
+@rule(
+    id="route-blackhole",
+    title="Route to a target that no longer exists",
+    severity=Severity.MEDIUM,
+    area="routing",
+    rationale="""
+        A route whose target is gone (a deleted NAT gateway, instance, network interface or
+        gateway) is a blackhole: the route table keeps matching the destination and every
+        packet to it is dropped, so longer-prefix routes elsewhere never get the traffic
+        either. Routes to peerings that ended are reported by peering-inactive-lingering.
+    """,
+    remediation="Delete the route, or replace it with a live target (aws ec2 replace-route).",
+    evidence=(
+        "route_table_id",
+        "vpc_id",
+        "destination",
+        "target_type",
+        "target_id",
+        "reason",
+        "subnet_ids",
+    ),
+    params=NoParams,
+)
+def route_blackhole(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag routes marked blackhole or whose NAT gateway is gone."""
+    del params
+    for t in inv.route_tables:
+        for r in t.routes:
+            reason = _dead_reason(inv, t, r)
+            if reason is None:
+                continue
+            yield Violation(
+                resource=route_table_ref(t),
+                message=(
+                    f"Route table {t.route_table_id} ({t.vpc_id}) sends {r.destination} to "
+                    f"{r.target_id}, which {reason}: that traffic is dropped."
+                ),
+                evidence={
+                    "route_table_id": t.route_table_id,
+                    "vpc_id": t.vpc_id,
+                    "destination": r.destination,
+                    "target_type": r.target_type,
+                    "target_id": r.target_id,
+                    "reason": reason,
+                    "subnet_ids": list(t.subnet_ids),
+                },
+                remediation=cli(
+                    f"aws ec2 delete-route --route-table-id {t.route_table_id} "
+                    f"{destination_flag(r.destination)} {r.destination}",
+                    t.region,
+                    t.owner_id,
+                ),
+                discriminator=r.destination,
+            )
+
+
+def _dead_reason(inv: Inventory, t: RouteTable, r: Route) -> str | None:
+    if r.target_type == "vpc-peering-connection":
+        p = inv.peering(r.target_id)
+        if p is None or p.status in TERMINAL:
+            return None  # peering-inactive-lingering reports these, with the peering's story
+    if r.target_type == "nat-gateway":
+        nat = inv.nat_gateway(r.target_id)
+        if nat is not None and nat.state in _DEAD_NAT:
+            return f"is a NAT gateway in state {nat.state}"
+        if nat is None and inv.was_read(t.owner_id, t.region, "nat_gateways"):
+            return "is a NAT gateway that no longer exists"
+    if r.state == "blackhole":
+        return "AWS reports as gone (route state blackhole)"
+    return None
+
+
+@rule(
+    id="peering-route-not-transitive",
+    title="Route through a peering to addresses outside the peer VPC",
+    severity=Severity.MEDIUM,
+    area="peering",
+    rationale="""
+        VPC peering is not transitive and has no edge-to-edge routing: the peer VPC drops
+        traffic addressed to anything but its own CIDR blocks, so it cannot reach a third VPC,
+        an on-premises network, the internet or a gateway endpoint through the peer. A route
+        through a peering to a destination outside the peer's CIDR blocks therefore sends
+        traffic to be dropped, usually because someone expected hub-and-spoke transit that
+        needs a Transit Gateway instead.
+    """,
+    remediation="""
+        Remove the route, and reach the destination directly (its own peering) or through a
+        Transit Gateway.
+    """,
+    evidence=("route_table_id", "destination", "peering_id", "peer", "local_vpc_id"),
+    params=NoParams,
+)
+def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag peering routes whose destination lies outside every peer CIDR block."""
+    del params
+    for t, r, p in _peering_routes(inv):
+        dest = _net(r.destination)
+        side = p.side(t.vpc_id)
+        if dest is None or side is None:
+            continue  # prefix-list destinations are not judged
+        peer = p.other(side)
+        same = [c for c in peer_cidrs(inv, peer) if c.version == dest.version]
+        if not same or any(dest.overlaps(c) for c in same):
+            continue
+        yield Violation(
+            resource=route_table_ref(t),
+            message=(
+                f"Route table {t.route_table_id} sends {dest} through peering "
+                f"{p.peering_id} to {peer.vpc_id}, whose CIDR blocks "
+                f"({', '.join(cidr_strs(tuple(same)))}) do not include it: peering is not "
+                f"transitive, so this traffic is dropped."
+            ),
+            evidence={
+                "route_table_id": t.route_table_id,
+                "local_vpc_id": t.vpc_id,
+                "destination": str(dest),
+                "peering_id": p.peering_id,
+                "peer": side_evidence(inv, peer),
+            },
+            remediation=cli(
+                f"aws ec2 delete-route --route-table-id {t.route_table_id} "
+                f"{destination_flag(str(dest))} {dest}",
+                t.region,
+                t.owner_id,
+            ),
+            discriminator=str(dest),
+        )
+
+
+@rule(
+    id="peering-route-too-broad",
+    title="Route through a peering wider than the peer VPC",
+    severity=Severity.LOW,
+    area="peering",
+    rationale="""
+        A route through a peering to 0.0.0.0/0, ::/0 or a prefix wider than the peer's CIDR
+        blocks claims addresses the peer will never answer for. A default route through a
+        peering black-holes all internet-bound traffic of the subnets that use it; a wide
+        prefix captures addresses a more specific route elsewhere was meant to carry.
+    """,
+    remediation="Replace the route with one route per peer CIDR block.",
+    evidence=(
+        "route_table_id",
+        "destination",
+        "peering_id",
+        "peer",
+        "local_cidrs",
+        "overlaps_local",
+    ),
+    params=NoParams,
+)
+def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag peering routes to a default route or a strict supernet of a peer CIDR block."""
+    del params
+    for t, r, p in _peering_routes(inv):
+        dest = _net(r.destination)
+        side = p.side(t.vpc_id)
+        if dest is None or side is None:
+            continue
+        peer = p.other(side)
+        same = [c for c in peer_cidrs(inv, peer) if c.version == dest.version]
+        default = dest.prefixlen == 0
+        wider = [c for c in same if c != dest and c.subnet_of(dest)]  # type: ignore[arg-type]
+        if not default and not wider:
+            continue
+        local = peer_cidrs(inv, side)
+        yield Violation(
+            resource=route_table_ref(t),
+            message=(
+                f"Route table {t.route_table_id} sends {dest} through peering {p.peering_id}"
+                + (
+                    ": a default route through a peering drops all traffic it catches"
+                    if default
+                    else f", wider than the peer's {', '.join(str(c) for c in wider)}"
+                )
+                + "."
+            ),
+            evidence={
+                "route_table_id": t.route_table_id,
+                "destination": str(dest),
+                "peering_id": p.peering_id,
+                "peer": side_evidence(inv, peer),
+                "local_cidrs": cidr_strs(local),
+                "overlaps_local": [
+                    str(c) for c in local if c.version == dest.version and c.overlaps(dest)
+                ],
+            },
+            remediation="\n".join(
+                cli(
+                    f"aws ec2 create-route --route-table-id {t.route_table_id} "
+                    f"{destination_flag(str(c))} {c} --vpc-peering-connection-id {p.peering_id}",
+                    t.region,
+                    t.owner_id,
+                )
+                for c in same
+            )
+            + "\n"
+            + cli(
+                f"aws ec2 delete-route --route-table-id {t.route_table_id} "
+                f"{destination_flag(str(dest))} {dest}",
+                t.region,
+                t.owner_id,
+            ),
+            severity=Severity.MEDIUM if default else None,
+            discriminator=str(dest),
+        )
+
+
+@rule(
+    id="peering-cidr-overlap",
+    title="Peered VPCs with overlapping CIDR blocks",
+    severity=Severity.HIGH,
+    area="peering",
+    rationale="""
+        Two VPCs whose CIDR blocks overlap, secondary blocks included, cannot route to each
+        other's overlapping addresses: the local route always wins. AWS refuses to create
+        such a peering (it fails), and an active one whose VPCs grew overlapping blocks
+        silently loses reachability for those ranges.
+    """,
+    remediation="Re-address one VPC (a new secondary block and migration), or connect the "
+    "two through a Transit Gateway with NAT.",
+    evidence=("peering_id", "status", "requester", "accepter", "overlaps"),
+    params=NoParams,
+)
+def peering_cidr_overlap(inv: Inventory, params: NoParams) -> RuleOutput:
+    """Flag peerings (not ended) whose two sides' CIDR sets overlap."""
+    del params
+    for p in inv.peerings:
+        if p.status in {"rejected", "expired", "deleted", "deleting"}:
+            continue
+        a, b = peer_cidrs(inv, p.requester), peer_cidrs(inv, p.accepter)
+        overlaps = sorted(
+            f"{x} ~ {y}" for x in a for y in b if x.version == y.version and x.overlaps(y)
+        )
+        if not overlaps:
+            continue
+        severity = {"active": Severity.HIGH, "failed": Severity.LOW}.get(p.status, Severity.MEDIUM)
+        side = p.accepter if p.accepter.owner_id in inv.scanned_accounts else p.requester
+        yield Violation(
+            resource=peering_ref(p, side),
+            message=(
+                f"Peering {p.peering_id} ({p.status}) joins {p.requester.vpc_id} and "
+                f"{p.accepter.vpc_id}, whose CIDR blocks overlap ({'; '.join(overlaps)})."
+            ),
+            evidence={
+                "peering_id": p.peering_id,
+                "status": p.status,
+                "requester": side_evidence(inv, p.requester),
+                "accepter": side_evidence(inv, p.accepter),
+                "overlaps": overlaps,
+            },
+            remediation=f"Re-address one of {p.requester.vpc_id} and {p.accepter.vpc_id}; "
+            f"peering cannot carry overlapping ranges.",
+            severity=severity,
+        )
+
+
+@dataclass(frozen=True)
+class CidrOverlapParams:
+    """Parameters of vpc-cidr-overlap."""
+
+    ignore_default_vpcs: bool = True
+    """Default VPCs all use 172.31.0.0/16 by design; skip them."""
+    sample: int = 5
+    """How many overlapping VPCs to name in each finding's evidence."""
+
+
+@rule(
+    id="vpc-cidr-overlap",
+    title="VPC whose address space overlaps another scanned VPC",
+    severity=Severity.INFO,
+    area="routing",
+    rationale="""
+        VPCs with overlapping CIDR blocks can never be peered or routed to each other through
+        a Transit Gateway without NAT. Knowing the overlaps before a merger, a migration or a
+        new connectivity request saves a re-addressing project later. Checked across every
+        scanned account and region in O(n log n): CIDR blocks either nest or are disjoint, so
+        one sorted sweep finds every overlap.
+    """,
+    remediation="Plan address space centrally (for example with Amazon VPC IPAM); re-address "
+    "VPCs that must ever connect.",
+    evidence=("cidrs", "overlap_count", "overlapping"),
+    params=CidrOverlapParams,
+)
+def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
+    """Flag each VPC whose CIDR blocks overlap another VPC's, naming a sample of them."""
+    vpcs = [v for v in _unique_vpcs(inv) if not (params.ignore_default_vpcs and v.is_default)]
+    blocks = sorted(
+        ((c, v) for v in vpcs for c in v.cidrs),
+        key=lambda cv: (cv[0].version, int(cv[0].network_address), cv[0].prefixlen),
+    )
+    hits: dict[str, list[tuple[Network, Vpc]]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for version in (4, 6):
+        _sweep([b for b in blocks if b[0].version == version], params.sample, hits, counts)
+    for v in vpcs:
+        if not counts.get(v.vpc_id):
+            continue
+        sample = hits[v.vpc_id][: params.sample]
+        yield Violation(
+            resource=vpc_ref(v),
+            message=(
+                f"VPC {v.vpc_id}{f' ({v.name})' if v.name else ''} overlaps "
+                f"{counts[v.vpc_id]} other VPC block(s), e.g. "
+                + ", ".join(f"{o.vpc_id} {c} ({o.owner_id} {o.region})" for c, o in sample)
+                + ": they can never be peered."
+            ),
+            evidence={
+                "cidrs": cidr_strs(v.cidrs),
+                "overlap_count": counts[v.vpc_id],
+                "overlapping": [
+                    {
+                        "vpc_id": o.vpc_id,
+                        "cidr": str(c),
+                        "account_id": o.owner_id,
+                        "region": o.region,
+                    }
+                    for c, o in sample
+                ],
+            },
+            remediation="Re-address before these VPCs ever need to connect.",
+        )
+
+
+def _unique_vpcs(inv: Inventory) -> list[Vpc]:
+    seen: dict[str, Vpc] = {}
+    for v in inv.vpcs:
+        if v.vpc_id not in seen or v.account_id == v.owner_id:
+            seen[v.vpc_id] = v
+    return sorted(seen.values(), key=lambda v: (v.owner_id, v.region, v.vpc_id))
+
+
+def _sweep(
+    blocks: list[tuple[Network, Vpc]],
+    sample: int,
+    hits: dict[str, list[tuple[Network, Vpc]]],
+    counts: dict[str, int],
+) -> None:
+    """One sorted sweep: CIDR blocks nest or are disjoint, so a block overlaps exactly the
+    blocks that enclose it (kept on a stack) and the ones it encloses (the run after it)."""
+    starts = [int(c.network_address) for c, _ in blocks]
+    stack: list[int] = []
+    for i, (c, v) in enumerate(blocks):
+        while stack and int(blocks[stack[-1]][0].broadcast_address) < starts[i]:
+            stack.pop()
+        inside_end = bisect.bisect_right(starts, int(c.broadcast_address))
+        # AWS never lets two blocks of one VPC overlap, so every block counted is another VPC's.
+        n = len(stack) + (inside_end - i - 1)
+        if n:
+            counts[v.vpc_id] += n
+            room = max(sample - len(hits[v.vpc_id]), 0)
+            near = [*reversed(stack), *range(i + 1, min(inside_end, i + 1 + sample))]
+            hits[v.vpc_id].extend(blocks[j] for j in near[:room])
+        stack.append(i)
+
+
+ROUTE_BLACKHOLE = route_blackhole
+ROUTE_NOT_TRANSITIVE = route_not_transitive
+ROUTE_TOO_BROAD = route_too_broad
+PEERING_CIDR_OVERLAP = peering_cidr_overlap
+VPC_CIDR_OVERLAP = vpc_cidr_overlap
