@@ -27,6 +27,8 @@ class MotoFidelity:
     """Facts moto does not keep, recorded at seeding time and replayed into responses."""
 
     peering_created_at: dict[str, dt.datetime] = field(default_factory=dict)
+    failed_peerings: dict[str, str] = field(default_factory=dict)
+    deleted_peerings: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_peering(self, peering_id: str, created_at: dt.datetime) -> None:
@@ -34,8 +36,27 @@ class MotoFidelity:
         with self._lock:
             self.peering_created_at[peering_id] = created_at
 
+    def fail_peering(self, peering_id: str, message: str) -> None:
+        """Report a request as failed, as EC2 does for overlapping CIDR blocks."""
+        with self._lock:
+            self.failed_peerings[peering_id] = message
+
+    def record_deleted_peering(self, peering_id: str) -> None:
+        """Routes to this deleted peering will read as blackhole, as in EC2."""
+        with self._lock:
+            self.deleted_peerings.add(peering_id)
+
+    def _routes(self, parsed: dict[str, Any], **_: Any) -> None:
+        for table in parsed.get("RouteTables", []):
+            for route in table.get("Routes", []):
+                if route.get("VpcPeeringConnectionId") in self.deleted_peerings:
+                    route["State"] = "blackhole"
+
     def _peerings(self, parsed: dict[str, Any], **_: Any) -> None:
         for pcx in parsed.get("VpcPeeringConnections", []):
+            failed = self.failed_peerings.get(pcx.get("VpcPeeringConnectionId", ""))
+            if failed is not None:
+                pcx["Status"] = {"Code": "failed", "Message": failed}
             status = (pcx.get("Status") or {}).get("Code")
             created = self.peering_created_at.get(pcx.get("VpcPeeringConnectionId", ""))
             if status == "pending-acceptance" and created and "ExpirationTime" not in pcx:
@@ -47,4 +68,9 @@ class MotoFidelity:
             "after-call.ec2.DescribeVpcPeeringConnections",
             self._peerings,
             unique_id="vpcaudit-moto-fidelity-peerings",
+        )
+        session.events.register(
+            "after-call.ec2.DescribeRouteTables",
+            self._routes,
+            unique_id="vpcaudit-moto-fidelity-routes",
         )

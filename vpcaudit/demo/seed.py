@@ -15,6 +15,8 @@ scanned, so the route check on that peering is reported as unverifiable, not gue
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +41,37 @@ class Seeded:
     vpcs: dict[str, str] = field(default_factory=dict)
     peerings: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
+    route_tables: dict[str, str] = field(default_factory=dict)
+    flow_logs: dict[str, str] = field(default_factory=dict)
     expected: set[tuple[str, str]] = field(default_factory=set)
     """(rule id, resource id) of every defect the demo seeds on purpose."""
     unverifiable: set[tuple[str, str]] = field(default_factory=set)
     """(rule id, resource id) of checks that cannot be decided from the scanned accounts."""
+    without_fidelity: set[tuple[str, str]] = field(default_factory=set)
+    """Findings that appear instead, or as well, when moto is read without the fidelity layer
+    (e.g. served over HTTP to a subprocess): there an overlapping peering stays pending."""
+
+    @property
+    def expected_without_fidelity(self) -> set[tuple[str, str]]:
+        """The expected findings of a scan that reads moto without the fidelity layer."""
+        return self.expected | self.without_fidelity
+
+
+# The policy a careful team attaches to its endpoints: only its own organization's principals.
+ORG_ONLY_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-demo"}},
+            }
+        ],
+    }
+)
 
 
 def _name_tag(kind: str, name: str) -> Any:
@@ -65,6 +94,11 @@ class _Account:
             self._ec2[region] = self.session.client("ec2", region_name=region)
         return self._ec2[region]
 
+    def remove_default_vpcs(self) -> None:
+        """Delete the default VPCs of the demo regions."""
+        for region in REGIONS:
+            self.remove_default_vpc(region)
+
     def remove_default_vpc(self, region: str) -> None:
         # The demo organization deleted its default VPCs, as many hardened accounts do.
         ec2 = self.ec2(region)
@@ -80,7 +114,14 @@ class _Account:
             ec2.delete_vpc(VpcId=vid)
 
     def vpc(
-        self, region: str, name: str, cidr: str, zones: str = "a", *, flow_log: bool = True
+        self,
+        region: str,
+        name: str,
+        cidr: str,
+        zones: str = "a",
+        *,
+        flow_log: bool = True,
+        traffic: str = "ALL",
     ) -> tuple[str, str, list[str]]:
         """A VPC with one /24 per zone sharing one route table: (vpc, route table, subnets)."""
         ec2 = self.ec2(region)
@@ -97,15 +138,21 @@ class _Account:
             ec2.associate_route_table(RouteTableId=rtb, SubnetId=sid)
             subnets.append(sid)
         if flow_log:
-            ec2.create_flow_logs(
-                ResourceIds=[vid],
-                ResourceType="VPC",
-                TrafficType="ALL",
-                LogDestinationType="s3",
-                LogDestination=f"arn:aws:s3:::{self.bucket}",
-            )
+            self.seeded.flow_logs[name] = self.flow_log(region, vid, "VPC", traffic)
         self.seeded.vpcs[name] = vid
+        self.seeded.route_tables[name] = rtb
         return vid, rtb, subnets
+
+    def flow_log(self, region: str, resource: str, kind: str, traffic: str = "ALL") -> str:
+        """A flow log to the account's S3 bucket; returns its id."""
+        out = self.ec2(region).create_flow_logs(
+            ResourceIds=[resource],
+            ResourceType=kind,
+            TrafficType=traffic,
+            LogDestinationType="s3",
+            LogDestination=f"arn:aws:s3:::{self.bucket}",
+        )
+        return str(out["FlowLogIds"][0])
 
     def route(self, region: str, rtb: str, cidr: str, pcx: str) -> None:
         self.ec2(region).create_route(
@@ -138,13 +185,12 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
         accounts[name] = _Account(_assume(session, account_id), account_id, seeded)
     partner = _Account(_assume(session, PARTNER_ACCOUNT), PARTNER_ACCOUNT, seeded)
     for acct in accounts.values():
-        for region in REGIONS:
-            acct.remove_default_vpc(region)
+        acct.remove_default_vpcs()
     net, app, ana = accounts["network"], accounts["app-prod"], accounts["analytics"]
 
     hub, hub_rt, hub_subnets = net.vpc(HUB_REGION, "hub", "10.0.0.0/16", "ab")
     eu_app, eu_app_rt, _ = net.vpc(EU_REGION, "eu-app", "172.16.0.0/16")
-    spoke_a, spoke_a_rt, _ = app.vpc(HUB_REGION, "spoke-a", "10.1.0.0/16")
+    spoke_a, spoke_a_rt, _ = app.vpc(HUB_REGION, "spoke-a", "10.1.0.0/16", traffic="REJECT")
     spoke_b, _, _ = app.vpc(HUB_REGION, "spoke-b", "10.2.0.0/16", flow_log=False)
     eu_legacy, _, _ = app.vpc(EU_REGION, "eu-legacy", "172.20.0.0/16", flow_log=False)
     analytics, _, analytics_subnets = ana.vpc(HUB_REGION, "analytics", "10.3.0.0/16", "ab")
@@ -178,12 +224,15 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
     pcx_partner = peer(
         "hub-partner", hub_side, (partner, HUB_REGION, partner_vpc), month_ago, accept=True
     )
-    net.route(HUB_REGION, hub_rt, "10.1.0.0/16", pcx_a)
-    app.route(HUB_REGION, spoke_a_rt, "10.0.0.0/16", pcx_a)
-    net.route(HUB_REGION, hub_rt, "10.2.0.0/16", pcx_b)
-    net.route(HUB_REGION, hub_rt, "172.16.0.0/16", pcx_eu)
-    net.route(EU_REGION, eu_app_rt, "10.0.0.0/16", pcx_eu)
-    net.route(HUB_REGION, hub_rt, "192.168.0.0/16", pcx_partner)
+    for acct, region, rtb, cidr, pcx in (
+        (net, HUB_REGION, hub_rt, "10.1.0.0/16", pcx_a),
+        (app, HUB_REGION, spoke_a_rt, "10.0.0.0/16", pcx_a),
+        (net, HUB_REGION, hub_rt, "10.2.0.0/16", pcx_b),  # spoke-b never routes back
+        (net, HUB_REGION, hub_rt, "172.16.0.0/16", pcx_eu),
+        (net, EU_REGION, eu_app_rt, "10.0.0.0/16", pcx_eu),
+        (net, HUB_REGION, hub_rt, "192.168.0.0/16", pcx_partner),
+    ):
+        acct.route(region, rtb, cidr, pcx)
     seeded.expected.add(("peering-route-one-way", pcx_b))
     seeded.unverifiable.add(("peering-route-one-way", pcx_partner))
 
@@ -204,6 +253,9 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
     }
 
     waste, ddb = _seed_endpoints(seeded, net, ana, (hub, hub_rt, hub_subnets), analytics_subnets)
+    _seed_routing(seeded, fidelity, net=net, app=app, ana=ana, peer=peer, made=month_ago)
+    _seed_more_endpoints(seeded, net, app)
+    _seed_flow_logs(seeded, app, ana)
     seeded.expected |= {
         ("endpoint-interface-for-gateway-service", waste),
         ("endpoint-interface-for-gateway-service", ddb),
@@ -232,12 +284,29 @@ def _seed_endpoints(
         ServiceName=f"com.amazonaws.{HUB_REGION}.s3",
         VpcEndpointType="Gateway",
         RouteTableIds=[hub_rt],
+        PolicyDocument=ORG_ONLY_POLICY,
     )["VpcEndpoint"]["VpcEndpointId"]
+    # Its security group admits the whole internet on 443 (endpoint-sg-open).
+    open_sg = ana_ec2.create_security_group(
+        GroupName="analytics-endpoints", Description="endpoint access", VpcId=analytics
+    )["GroupId"]
+    ana_ec2.authorize_security_group_ingress(
+        GroupId=open_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
     waste = ana_ec2.create_vpc_endpoint(
         VpcId=analytics,
         ServiceName=f"com.amazonaws.{HUB_REGION}.s3",
         VpcEndpointType="Interface",
         SubnetIds=analytics_subnets,
+        SecurityGroupIds=[open_sg],
     )["VpcEndpoint"]["VpcEndpointId"]
     vgw = hub_ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     hub_ec2.attach_vpn_gateway(VpcId=hub, VpnGatewayId=vgw)
@@ -246,6 +315,164 @@ def _seed_endpoints(
         ServiceName=f"com.amazonaws.{HUB_REGION}.dynamodb",
         VpcEndpointType="Interface",
         SubnetIds=hub_subnets,
+        PrivateDnsEnabled=False,
     )["VpcEndpoint"]["VpcEndpointId"]
     seeded.endpoints |= {"analytics-s3-interface": waste, "hub-dynamodb-interface": ddb}
+    seeded.expected |= {
+        ("endpoint-sg-open", waste),
+        ("endpoint-policy-full-access", waste),
+        ("endpoint-policy-full-access", ddb),
+        ("endpoint-private-dns-disabled", ddb),
+    }
     return str(waste), str(ddb)
+
+
+PeerFn = Callable[..., str]
+
+
+def _seed_routing(
+    seeded: Seeded,
+    fidelity: MotoFidelity,
+    *,
+    net: _Account,
+    app: _Account,
+    ana: _Account,
+    peer: PeerFn,
+    made: dt.datetime,
+) -> None:
+    """Routes peering cannot carry, dead routes, overlapping address space, DNS options."""
+    hub, hub_rt = seeded.vpcs["hub"], seeded.route_tables["hub"]
+    eu_app_rt = seeded.route_tables["eu-app"]
+    pcx = seeded.peerings
+    # The hub routes a range behind spoke-a through its peering: peering is not transitive.
+    net.route(HUB_REGION, hub_rt, "10.9.0.0/16", pcx["hub-spoke-a"])
+    # eu-app routes all of 10/8 to the hub, wider than the hub's 10.0.0.0/16.
+    net.route(EU_REGION, eu_app_rt, "10.0.0.0/8", pcx["hub-eu-app"])
+    # A retired VPC's peering was deleted, but the hub still routes to it.
+    retired, _, _ = net.vpc(HUB_REGION, "retired", "10.8.0.0/16")
+    pcx_old = peer(
+        "hub-retired", (net, HUB_REGION, hub), (net, HUB_REGION, retired), made, accept=True
+    )
+    net.route(HUB_REGION, hub_rt, "10.8.0.0/16", pcx_old)
+    net.ec2(HUB_REGION).delete_vpc_peering_connection(VpcPeeringConnectionId=pcx_old)
+    fidelity.record_deleted_peering(pcx_old)
+    # eu-app kept a route to a NAT gateway that was deleted: a blackhole.
+    eu = net.ec2(EU_REGION)
+    eu_subnet = eu.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["eu-app"]]}]
+    )["Subnets"][0]["SubnetId"]
+    dead_nat = eu.create_nat_gateway(SubnetId=eu_subnet)["NatGateway"]["NatGatewayId"]
+    eu.create_route(
+        RouteTableId=eu_app_rt, DestinationCidrBlock="203.0.113.0/24", NatGatewayId=dead_nat
+    )
+    eu.delete_nat_gateway(NatGatewayId=dead_nat)
+    # spoke-b's private subnet reaches the internet through a NAT gateway, with no gateway
+    # endpoint: its S3 and DynamoDB traffic pays NAT processing.
+    spoke_b_rt = seeded.route_tables["spoke-b"]
+    us = app.ec2(HUB_REGION)
+    b_subnet = us.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["spoke-b"]]}]
+    )["Subnets"][0]["SubnetId"]
+    nat = us.create_nat_gateway(SubnetId=b_subnet)["NatGateway"]["NatGatewayId"]
+    us.create_route(RouteTableId=spoke_b_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    # analytics-dr re-used analytics' address space: the two can never be peered, and the
+    # request between them fails (moto leaves it pending; the fidelity layer fails it).
+    dr, _, _ = ana.vpc(EU_REGION, "analytics-dr", "10.3.0.0/16")
+    pcx_dr = peer(
+        "analytics-dr",
+        (ana, HUB_REGION, seeded.vpcs["analytics"]),
+        (ana, EU_REGION, dr),
+        made,
+        accept=False,
+    )
+    fidelity.fail_peering(pcx_dr, "Failed due to overlapping CIDR range")
+    # hub-spoke-a resolves private DNS both ways (correct); the other peerings do not.
+    _enable_remote_dns(net, app, pcx["hub-spoke-a"])
+    seeded.expected |= {
+        ("peering-route-not-transitive", hub_rt),
+        ("peering-route-too-broad", eu_app_rt),
+        ("peering-inactive-lingering", hub_rt),
+        ("route-blackhole", eu_app_rt),
+        ("nat-traffic-for-gateway-service", spoke_b_rt),
+        ("peering-cidr-overlap", pcx_dr),
+        ("vpc-cidr-overlap", seeded.vpcs["analytics"]),
+        ("vpc-cidr-overlap", dr),
+        ("peering-external-account", pcx["hub-partner"]),
+        ("peering-dns-resolution-disabled", pcx["hub-spoke-b"]),
+        ("peering-dns-resolution-disabled", pcx["hub-eu-app"]),
+        ("peering-dns-resolution-disabled", pcx["hub-partner"]),
+    }
+    seeded.without_fidelity.add(("peering-pending-expiring", pcx_dr))
+
+
+def _enable_remote_dns(requester: _Account, accepter: _Account, pcx: str) -> None:
+    on = {"AllowDnsResolutionFromRemoteVpc": True}
+    requester.ec2(HUB_REGION).modify_vpc_peering_connection_options(
+        VpcPeeringConnectionId=pcx, RequesterPeeringConnectionOptions=on
+    )
+    accepter.ec2(HUB_REGION).modify_vpc_peering_connection_options(
+        VpcPeeringConnectionId=pcx, AccepterPeeringConnectionOptions=on
+    )
+
+
+def _seed_more_endpoints(seeded: Seeded, net: _Account, app: _Account) -> None:
+    """A gateway endpoint missing a route table, an unused one, a single-AZ interface."""
+    hub = seeded.vpcs["hub"]
+    us = net.ec2(HUB_REGION)
+    # A third hub subnet with its own route table that the S3 gateway endpoint lacks.
+    isolated = us.create_route_table(VpcId=hub)["RouteTable"]["RouteTableId"]
+    sub_c = us.create_subnet(VpcId=hub, CidrBlock="10.0.3.0/24", AvailabilityZone=f"{HUB_REGION}c")[
+        "Subnet"
+    ]["SubnetId"]
+    us.associate_route_table(RouteTableId=isolated, SubnetId=sub_c)
+    unused = app.ec2(HUB_REGION).create_vpc_endpoint(
+        VpcId=seeded.vpcs["spoke-a"],
+        ServiceName=f"com.amazonaws.{HUB_REGION}.dynamodb",
+        VpcEndpointType="Gateway",
+        PolicyDocument=ORG_ONLY_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    eu = net.ec2(EU_REGION)
+    eu_subnet = eu.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["eu-app"]]}]
+    )["Subnets"][0]["SubnetId"]
+    sqs = eu.create_vpc_endpoint(
+        VpcId=seeded.vpcs["eu-app"],
+        ServiceName=f"com.amazonaws.{EU_REGION}.sqs",
+        VpcEndpointType="Interface",
+        SubnetIds=[eu_subnet],
+        PolicyDocument=ORG_ONLY_POLICY,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    seeded.endpoints |= {"spoke-a-dynamodb-gateway": unused, "eu-app-sqs-interface": sqs}
+    seeded.expected |= {
+        ("endpoint-gateway-partial", seeded.endpoints["hub-s3-gateway"]),
+        ("endpoint-gateway-unused", unused),
+        ("endpoint-single-az", sqs),
+    }
+
+
+def _seed_flow_logs(seeded: Seeded, app: _Account, ana: _Account) -> None:
+    """Partial logs: one subnet only, a log group that is gone, REJECT-only traffic."""
+    eu = app.ec2(EU_REGION)
+    legacy_subnet = eu.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["eu-legacy"]]}]
+    )["Subnets"][0]["SubnetId"]
+    app.flow_log(EU_REGION, legacy_subnet, "Subnet")
+    # A subnet log to a CloudWatch Logs group that was deleted: delivery fails.
+    us = ana.ec2(HUB_REGION)
+    subnet = us.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["analytics"]]}]
+    )["Subnets"][0]["SubnetId"]
+    gone = us.create_flow_logs(
+        ResourceIds=[subnet],
+        ResourceType="Subnet",
+        TrafficType="ALL",
+        LogGroupName="/vpc/analytics-subnet-a",
+        DeliverLogsPermissionArn=f"arn:aws:iam::{ana.account_id}:role/flow-logs",
+    )["FlowLogIds"][0]
+    seeded.flow_logs["analytics-subnet-cloudwatch"] = gone
+    seeded.expected |= {
+        ("flow-logs-subnet-only", seeded.vpcs["eu-legacy"]),
+        ("flow-logs-partial-traffic", seeded.flow_logs["spoke-a"]),
+        ("flow-logs-delivery-failed", gone),
+        ("flow-logs-destination-missing", gone),
+    }
