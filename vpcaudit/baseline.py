@@ -49,28 +49,38 @@ def load_report(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _read_places(doc: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
-    """Accounts scanned, and (account, region) pairs that a gap left unread."""
+def _was_read(doc: Mapping[str, Any]) -> Any:
+    """A predicate: was (account, region) read, without a gap, by the scan behind doc?"""
     scan = doc.get("scan") or {}
-    accounts = set(scan.get("accounts") or [])
+    read = {(c.get("account_id"), c.get("region")) for c in scan.get("read") or []}
+    if not read:  # older reports: every account x every region listed
+        read = {(a, r) for a in scan.get("accounts") or [] for r in scan.get("regions") or []}
     unread = {(g.get("account_id", ""), g.get("region", "")) for g in scan.get("gaps") or []}
-    return accounts, unread
+
+    def was_read(account: str, region: str) -> bool:
+        return (
+            (account, region) in read
+            and (account, region) not in unread
+            and (account, "*") not in unread
+        )
+
+    return was_read
 
 
 def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any], source: str) -> BaselineDiff:
     """Compare two JSON reports' findings by fingerprint."""
     old_by_fp = {f["fingerprint"]: f for f in old["findings"]}
     new_fps = {f["fingerprint"] for f in new["findings"]}
-    accounts, unread = _read_places(new)
+    was_read = _was_read(new)
     resolved, unknown = [], []
     for fp, f in sorted(old_by_fp.items()):
         if fp in new_fps:
             continue
-        acct, region = f.get("account_id", ""), f.get("region", "")
-        if acct not in accounts or (acct, region) in unread or (acct, "*") in unread:
-            unknown.append(f)
-        else:
+        # A finding is resolved only where this scan looked: never claim an unread place clean.
+        if was_read(f.get("account_id", ""), f.get("region", "")):
             resolved.append(f)
+        else:
+            unknown.append(f)
     return BaselineDiff(
         source=source,
         new=frozenset(new_fps - set(old_by_fp)),

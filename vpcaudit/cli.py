@@ -6,6 +6,7 @@ This is the only module that writes to stdout or decides the exit code.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -16,20 +17,20 @@ from typing import Any
 import structlog
 from tabulate import tabulate
 
-from vpcaudit import __version__, logs
+from vpcaudit import __version__, destinations, logs
 from vpcaudit.aws.targets import RoleOptions
 from vpcaudit.baseline import diff_reports, load_report
 from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.evaluate import at_or_above, evaluate
-from vpcaudit.inventory import Inventory
+from vpcaudit.inventory import Inventory, parse_time
 from vpcaudit.model import Severity
 from vpcaudit.policy import Policy, load_policy
 from vpcaudit.progress import BarProgress
 from vpcaudit.report import Format, ReportData
-from vpcaudit.report.outputs import OutputPlan, build_report, render, write_files
+from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
 from vpcaudit.rules.registry import load_rules
 from vpcaudit.scan import DEFAULT_ORG_ROLE, ScanOptions, run_scan, validate
-from vpcaudit.snapshot import Snapshot
+from vpcaudit.snapshot import Snapshot, merge_snapshots
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 FAIL_ON_NONE = "none"
@@ -79,6 +80,21 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
             help=f"also write the {fmt.value} report to FILE",
         )
     p.add_argument(
+        "--report-to",
+        action="append",
+        default=[],
+        metavar="DIR|s3://BUCKET/PREFIX/",
+        help="write timestamped reports and latest.* copies there (repeatable); an s3:// "
+        "destination is the only write vpcaudit makes to AWS",
+    )
+    p.add_argument(
+        "--report-formats",
+        type=_formats,
+        default=[Format.JSON, Format.SARIF],
+        metavar="FMT[,FMT]",
+        help="formats for --report-to (default: json,sarif)",
+    )
+    p.add_argument(
         "--sarif-category",
         metavar="ID",
         help="SARIF automationDetails category (default: vpcaudit/<scope>)",
@@ -112,6 +128,24 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         default=None,
         help="log lines on stderr: console on a TTY, json otherwise (default)",
     )
+
+
+def _formats(text: str) -> list[Format]:
+    try:
+        return [Format(x.strip()) for x in text.split(",") if x.strip()]
+    except ValueError:
+        names = ", ".join(f.value for f in Format)
+        raise argparse.ArgumentTypeError(f"{text!r}: formats are {names}") from None
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N, e.g. 0/4") from None
+    if n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"shard {text!r}: need 0 <= I < N")
+    return i, n
 
 
 def _account_list(text: str) -> list[str]:
@@ -191,9 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--save-snapshot",
-        type=Path,
         metavar="FILE",
-        help="save the raw scan for `vpcaudit evaluate` later",
+        help="save the raw scan for `vpcaudit evaluate` later (a file or s3:// URI)",
+    )
+    scan.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="scan only shard I of N of the accounts (stable hash; e.g. "
+        "$(JOB_COMPLETION_INDEX)/4); merge the snapshots with `vpcaudit merge`",
     )
     scan.add_argument(
         "--demo",
@@ -204,9 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(scan)
 
     ev = sub.add_parser("evaluate", help="evaluate a saved snapshot offline")
-    ev.add_argument("snapshot", type=Path)
+    ev.add_argument("snapshot", metavar="SNAPSHOT", help="a snapshot file or s3:// URI")
     _add_output_options(ev)
     _add_common(ev)
+
+    merge = sub.add_parser("merge", help="join shard snapshots (files or s3:// URIs)")
+    merge.add_argument("snapshots", nargs="+", metavar="SNAPSHOT")
+    merge.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="FILE",
+        help="the merged snapshot: a file or s3:// URI",
+    )
+    _add_common(merge)
 
     diff = sub.add_parser("diff", help="compare two JSON reports: new, resolved, unchanged")
     diff.add_argument("old", type=Path, metavar="OLD.json")
@@ -237,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rules": cmd_rules,
         "policy": cmd_policy_check,
         "diff": cmd_diff,
+        "merge": cmd_merge,
     }
     try:
         return commands[args.command](args)
@@ -269,6 +321,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         accounts=tuple(args.accounts),
         exclude_accounts=tuple(args.exclude_accounts),
         org_include_management=args.org_include_management,
+        shard=args.shard,
     )
     validate(opts)
     show_bar = sys.stderr.isatty() if args.progress is None else args.progress
@@ -288,7 +341,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             bar.close()
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
     if args.save_snapshot:
-        _write_file(args.save_snapshot, snap.save)
+        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile)
     return _report(snap, rules, policy, args, plan)
 
 
@@ -297,8 +350,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = load_policy(args.policy, rules)
     plan = output_plan(args)
-    snap = Snapshot.load(args.snapshot)
+    snap = load_snapshot(args.snapshot)
     return _report(snap, rules, policy, args, plan)
+
+
+def load_snapshot(src: str) -> Snapshot:
+    """A snapshot from a local path or an s3:// URI."""
+    if destinations.is_s3(src):
+        return Snapshot.parse(destinations.read_text(src), src)
+    return Snapshot.load(Path(src))
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
+    merged = merge_snapshots([load_snapshot(s) for s in args.snapshots])
+    destinations.write_text(args.output, merged.dumps())
+    print(
+        f"merged {len(args.snapshots)} snapshots: {len(merged.accounts)} accounts, "
+        f"{len(merged.regions)} account-regions, {len(merged.gaps)} gaps -> {args.output}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -365,6 +437,13 @@ def _report(
     data = build_report(snap, inv, evaluation, rules, plan)
     text = render(plan.format, data, plan)
     write_files(data, plan)
+    if args.report_to:
+        reports = {EXTENSIONS[f]: render(f, data, plan) for f in args.report_formats}
+        when = parse_time(snap.started_at) or dt.datetime.now(dt.UTC)
+        profile = getattr(args, "profile", None)
+        for dest in args.report_to:
+            for written in destinations.publish(dest, reports, when, profile):
+                structlog.get_logger(__name__).info("report_written", to=written)
     if plan.path is not None:
         _write_file(plan.path, lambda p: p.write_text(text, encoding="utf-8"))
     else:

@@ -411,6 +411,8 @@ class Inventory:
     log_groups: frozenset[tuple[str, str, str]] = frozenset()
     """(account, region, log group name) of every CloudWatch Logs group read."""
     _failed: frozenset[tuple[str, str, str]] = field(repr=False, default=frozenset())
+    _kinds: Mapping[tuple[str, str], frozenset[str]] = field(repr=False, default_factory=dict)
+    """The resource kinds present for each (account, region)."""
     _index: dict[str, Any] = field(repr=False, default_factory=dict, compare=False)
 
     @classmethod
@@ -428,7 +430,8 @@ class Inventory:
 
     def was_read(self, account_id: str, region: str, kind: str) -> bool:
         """True when `kind` was read without error in that account and region."""
-        if (account_id, region) not in self.scanned_regions:
+        if kind not in self._kinds.get((account_id, region), frozenset()):
+            # Not read at all: filtered out, or a snapshot older than this kind's collector.
             return False
         op = KIND_OPERATIONS[kind]
         return (account_id, region, op) not in self._failed and (
@@ -739,6 +742,7 @@ def _build(snap: Snapshot) -> Inventory:
         ),
         prefix_list_names=prefix_lists,
         _failed=failed,
+        _kinds={(r.account_id, r.region): frozenset(r.resources) for r in snap.regions},
         **_build_gateways(snap),
     )
 

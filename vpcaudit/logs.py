@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -37,7 +38,10 @@ def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | N
     """Set up structlog for the CLI: level, console or JSON format, written to stderr."""
     stream = stream or sys.stderr
     if fmt is None:
-        fmt = "console" if stream.isatty() else "json"
+        # A container sets VPCAUDIT_LOG_FORMAT=json; otherwise follow the terminal.
+        fmt = os.environ.get("VPCAUDIT_LOG_FORMAT") or ("console" if stream.isatty() else "json")
+    if fmt not in ("console", "json"):
+        fmt = "json"
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=stream.isatty())
         if fmt == "console"

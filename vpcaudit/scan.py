@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -64,6 +65,8 @@ class ScanOptions:
     """Only these account ids (with --org or --role-arn)."""
     exclude_accounts: tuple[str, ...] = ()
     org_include_management: bool = False
+    shard: tuple[int, int] | None = None
+    """(I, N): scan only the accounts whose stable hash falls in shard I of N."""
     session_hook: SessionHook | None = None
     """Called on every new boto3 session (the demo uses it for its moto fidelity layer)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -113,13 +116,26 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
         ]
     else:
         specs = [AccountSpec(caller, "", None)]
+    if opts.shard is not None:
+        specs = [s for s in specs if shard_of(s.account_id, opts.shard[1]) == opts.shard[0]]
     if not specs:
-        raise ConfigError("no account left to scan after the account filters")
+        if opts.shard is not None:
+            log.warning("shard_empty", shard=f"{opts.shard[0]}/{opts.shard[1]}")
+        else:
+            raise ConfigError("no account left to scan after the account filters")
     log.info("scan_start", accounts=len(specs), caller=caller)
     jobs = [_prepare_job(spec, base, opts) for spec in specs]
     res = run_pool(jobs, workers=opts.workers, progress=progress)
-    snap = build_snapshot(res, started, org_account_ids=org_ids, extra=dict(opts.extra))
+    extra = dict(opts.extra)
+    if opts.shard is not None:
+        extra["shard"] = f"{opts.shard[0]}/{opts.shard[1]}"
+    snap = build_snapshot(res, started, org_account_ids=org_ids, extra=extra)
     return _with_call_counts(snap, counter)
+
+
+def shard_of(account_id: str, shards: int) -> int:
+    """The shard an account belongs to: a stable hash, the same on every machine and run."""
+    return int(hashlib.sha256(account_id.encode()).hexdigest(), 16) % shards
 
 
 def _selected(account_id: str, opts: ScanOptions) -> bool:

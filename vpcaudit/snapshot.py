@@ -139,8 +139,7 @@ class Snapshot:
 
     def save(self, path: Path) -> None:
         """Write the snapshot as JSON (sorted keys, so equal scans give equal files)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        path.write_text(text + "\n", encoding="utf-8")
+        path.write_text(self.dumps(), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:
@@ -151,13 +150,22 @@ class Snapshot:
             raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from None
         except UnicodeDecodeError:
             raise SnapshotError(f"{path}: snapshot is not UTF-8 text") from None
+        return cls.parse(text, str(path))
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> Snapshot:
+        """Read a snapshot from JSON text (source names it in errors)."""
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SnapshotError(
-                f"{path}: snapshot is not valid JSON (line {exc.lineno}, column {exc.colno})"
+                f"{source}: snapshot is not valid JSON (line {exc.lineno}, column {exc.colno})"
             ) from None
-        return cls.from_dict(doc, source=str(path))
+        return cls.from_dict(doc, source=source)
+
+    def dumps(self) -> str:
+        """The snapshot as JSON text (sorted keys, so equal scans give equal files)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def _region_from_dict(data: Any) -> RegionData:
@@ -175,3 +183,41 @@ def _region_from_dict(data: Any) -> RegionData:
 def merge_gaps(*groups: Iterable[Gap]) -> tuple[Gap, ...]:
     """Join gap lists, dropping exact duplicates, in a stable order."""
     return tuple(sorted({g for group in groups for g in group}))
+
+
+def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
+    """Join the snapshots of several shards into one, refusing overlaps that disagree."""
+    if not snaps:
+        raise SnapshotError("nothing to merge")
+    regions: dict[tuple[str, str], RegionData] = {}
+    for snap in snaps:
+        for r in snap.regions:
+            key = (r.account_id, r.region)
+            if key in regions and regions[key].resources != r.resources:
+                raise SnapshotError(
+                    f"account {r.account_id} region {r.region} is in two snapshots with "
+                    f"different contents: were the shards run with the same --shard N?"
+                )
+            regions[key] = r
+    orgs = [s.org_account_ids for s in snaps if s.org_account_ids is not None]
+    stats: dict[str, Any] = {}
+    for s in snaps:
+        for k, v in (s.extra.get("stats") or {}).items():
+            if isinstance(v, int):
+                stats[k] = stats.get(k, 0) + v
+    accounts: dict[str, str] = {}
+    for s in snaps:
+        accounts.update(s.accounts)
+    return Snapshot(
+        started_at=min(s.started_at for s in snaps),
+        finished_at=max(s.finished_at for s in snaps),
+        tool_version=snaps[0].tool_version,
+        accounts=dict(sorted(accounts.items())),
+        regions=tuple(regions[k] for k in sorted(regions)),
+        gaps=merge_gaps(*(s.gaps for s in snaps)),
+        skipped=tuple(
+            sorted({k for s in snaps for k in s.skipped}, key=lambda k: (k.account_id, k.region))
+        ),
+        org_account_ids=frozenset().union(*orgs) if orgs else None,
+        extra={"merged_from": len(snaps), "stats": stats},
+    )

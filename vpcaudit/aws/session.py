@@ -115,10 +115,10 @@ def make_session(
     """Open a boto3 session for a profile (or the default chain), as one clear error if bad."""
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
-    except botocore.exceptions.ProfileNotFound:
-        raise ConfigError(
-            f"AWS profile {profile!r} was not found in the AWS config files"
-        ) from None
+    except botocore.exceptions.ProfileNotFound as exc:
+        # The name may come from AWS_PROFILE rather than --profile: report the one botocore used.
+        name = exc.kwargs.get("profile") or profile
+        raise ConfigError(f"AWS profile {name!r} was not found in the AWS config files") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ConfigError(f"cannot open AWS session: {exc}") from None
     # Regional STS endpoints issue tokens valid in every region, opt-in regions included, and

@@ -46,6 +46,8 @@ class ReportData:
     """The rules that could run, for their titles and documentation."""
     topology: Topology = field(default_factory=Topology)
     baseline: BaselineDiff | None = None
+    read: tuple[tuple[str, str], ...] = ()
+    """Every (account, region) the scan read."""
 
     @property
     def complete(self) -> bool:
@@ -72,6 +74,7 @@ class ReportData:
             skipped=tuple(snap.skipped),
             evaluation=evaluation,
             rules=dict(rules or {}),
+            read=tuple(sorted({(r.account_id, r.region) for r in snap.regions})),
             topology=topology or Topology(),
         )
 
@@ -81,7 +84,8 @@ class ReportData:
             sum(
                 float(f.evidence.get("monthly_cost_usd", 0) or 0)
                 for f in self.evaluation.findings
-                if not f.suppressed
+                # An endpoint the VPC may need (VPN, peering, ...) is not counted as waste.
+                if not f.suppressed and not f.evidence.get("legitimate_uses")
             ),
             2,
         )

@@ -27,6 +27,11 @@ COLUMNS = (
 )
 
 
+def _safe(value: str) -> str:
+    """Defuse spreadsheet formulas: a cell starting with = + - @ is text, not a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
 def render(data: ReportData) -> str:
     """The findings as CSV text with a header row."""
     buf = io.StringIO()
@@ -35,7 +40,8 @@ def render(data: ReportData) -> str:
     for f in data.evaluation.findings:
         r = f.resource
         w.writerow(
-            (
+            _safe(str(cell))
+            for cell in (
                 f.rule_id,
                 f.severity.value,
                 r.account_id,

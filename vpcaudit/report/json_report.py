@@ -69,6 +69,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
             "account_names": data.account_names,
             "regions": list(data.regions),
             "complete": data.complete,
+            "read": [{"account_id": a, "region": r} for a, r in data.read],
             "gaps": [g.to_dict() for g in data.gaps],
             "skipped": [
                 {"account_id": s.account_id, "region": s.region, "reason": s.reason}

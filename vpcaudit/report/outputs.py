@@ -16,6 +16,14 @@ from vpcaudit.report.topology import build_topology
 from vpcaudit.rules.base import Rule
 from vpcaudit.snapshot import Snapshot
 
+EXTENSIONS = {
+    Format.TABLE: "txt",
+    Format.JSON: "json",
+    Format.SARIF: "sarif",
+    Format.MARKDOWN: "md",
+    Format.CSV: "csv",
+}
+
 
 @dataclass(frozen=True)
 class OutputPlan:
@@ -58,8 +66,10 @@ def build_report(
 
 def write_files(data: ReportData, plan: OutputPlan) -> None:
     """Write every extra output file."""
-    for fmt, path in plan.extra:
-        text = render(fmt, data, plan)
+    # Render everything first: a format that refuses (e.g. SARIF over GitHub's limits) must
+    # not leave the other files half-updated.
+    texts = [(render(fmt, data, plan), path) for fmt, path in plan.extra]
+    for text, path in texts:
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:

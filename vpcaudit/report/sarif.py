@@ -65,7 +65,7 @@ def _pascal(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
-def _rule_descriptor(rule: Rule[Any]) -> dict[str, Any]:
+def _rule_descriptor(rule: Rule[Any], severity: Severity) -> dict[str, Any]:
     tags = ["security", "aws", "vpc", "network", rule.area][:MAX_TAGS_PER_RULE]
     markdown = (
         f"**{rule.title}**\n\n{rule.rationale}\n\n**Remediation.** {rule.remediation}\n\n"
@@ -80,12 +80,12 @@ def _rule_descriptor(rule: Rule[Any]) -> dict[str, Any]:
             "text": f"{rule.rationale}\n\nRemediation: {rule.remediation}",
             "markdown": markdown,
         },
-        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": {
             "tags": tags,
             "precision": "high",
-            "security-severity": SECURITY_SEVERITY[rule.severity],
-            "problem.severity": LEVEL[rule.severity],
+            "security-severity": SECURITY_SEVERITY[severity],
+            "problem.severity": LEVEL[severity],
         },
     }
 
@@ -141,7 +141,17 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
             f"run; split the scan (--accounts, --shard) or waive known findings"
         )
     rule_ids = sorted({*data.evaluation.rules_run, *(f.rule_id for f in findings)})
-    descriptors = [_rule_descriptor(data.rules[r]) for r in rule_ids if r in data.rules]
+    # GitHub reads security-severity from the rule only: give each rule the most severe level
+    # its results carry (a policy override or a rule's own grading), not just its default.
+    top: dict[str, Severity] = {}
+    for f in findings:
+        if f.rule_id not in top or f.severity.rank > top[f.rule_id].rank:
+            top[f.rule_id] = f.severity
+    descriptors = [
+        _rule_descriptor(data.rules[r], top.get(r, data.rules[r].severity))
+        for r in rule_ids
+        if r in data.rules
+    ]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     cat = (category or default_category(data)).rstrip("/")
     notifications = [

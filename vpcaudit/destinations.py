@@ -1,0 +1,128 @@
+"""Where reports and snapshots go, and come from: local paths or s3://bucket/key URIs.
+
+Writing to S3 is the only write vpcaudit ever makes to AWS. It uses its own client, made
+outside the scanner's read-only guard, and only when the user names an s3:// destination.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from vpcaudit.aws.session import client_config, error_parts
+from vpcaudit.errors import ConfigError
+
+CONTENT_TYPES = {
+    "json": "application/json",
+    "sarif": "application/sarif+json",
+    "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class S3Uri:
+    """A parsed s3://bucket/key URI."""
+
+    bucket: str
+    key: str
+
+    @classmethod
+    def parse(cls, text: str) -> S3Uri:
+        """Read s3://bucket/key (key may be empty or end with /)."""
+        rest = text[len("s3://") :]
+        bucket, _, key = rest.partition("/")
+        if not bucket:
+            raise ConfigError(f"{text!r} names no bucket (expected s3://bucket/prefix/)")
+        return cls(bucket, key)
+
+
+def is_s3(text: str) -> bool:
+    """True for an s3:// URI."""
+    return text.startswith("s3://")
+
+
+def _s3_client(profile: str | None) -> Any:
+    try:
+        return boto3.Session(profile_name=profile).client("s3", config=client_config())
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"cannot open an S3 client: {exc}") from None
+
+
+def write_text(dest: str, text: str, profile: str | None = None) -> None:
+    """Write text to a local path or an s3:// URI."""
+    if not is_s3(dest):
+        try:
+            Path(dest).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        return
+    uri = S3Uri.parse(dest)
+    suffix = uri.key.rsplit(".", 1)[-1]
+    try:
+        _s3_client(profile).put_object(
+            Bucket=uri.bucket,
+            Key=uri.key,
+            Body=text.encode("utf-8"),
+            ContentType=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+        )
+    except botocore.exceptions.ClientError as exc:
+        code, message = error_parts(exc)
+        raise ConfigError(f"cannot upload {dest} ({code}): {message}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"cannot upload {dest}: {exc}") from None
+
+
+def read_text(src: str, profile: str | None = None) -> str:
+    """Read text from a local path or an s3:// URI."""
+    if not is_s3(src):
+        try:
+            return Path(src).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {src}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{src}: not UTF-8 text") from None
+    uri = S3Uri.parse(src)
+    try:
+        body = _s3_client(profile).get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()
+    except botocore.exceptions.ClientError as exc:
+        code, message = error_parts(exc)
+        raise ConfigError(f"cannot read {src} ({code}): {message}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"cannot read {src}: {exc}") from None
+    try:
+        return str(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{src}: not UTF-8 text") from None
+
+
+def publish(
+    dest: str, reports: Mapping[str, str], when: dt.datetime, profile: str | None = None
+) -> list[str]:
+    """Write each report (extension -> text) as a timestamped file and as latest.<ext>."""
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
+    written = []
+    for ext, text in sorted(reports.items()):
+        for name in (f"vpcaudit-{stamp}.{ext}", f"latest.{ext}"):
+            target = _join(dest, name)
+            write_text(target, text, profile)
+            written.append(target)
+    return written
+
+
+def _join(dest: str, name: str) -> str:
+    if is_s3(dest):
+        return dest.rstrip("/") + "/" + name
+    path = Path(dest)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {dest}: {exc.strerror or exc}") from None
+    return str(path / name)
