@@ -99,6 +99,49 @@ def tags(name: str | None) -> list[dict[str, str]]:
     return [] if name is None else [{"Key": "Name", "Value": name}]
 
 
+FULL_ACCESS_POLICY = json.dumps(
+    {
+        "Version": "2008-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+    },
+    separators=(",", ":"),
+)
+"""The policy AWS attaches to an endpoint created without one."""
+
+
+def permission(
+    protocol: str = "tcp",
+    port: int | None = 443,
+    to_port: int | None = None,
+    *,
+    cidrs: Sequence[str] = (),
+    ipv6: Sequence[str] = (),
+    groups: Sequence[str] = (),
+) -> RawItem:
+    """A raw IpPermission: protocol ("-1" for all, ports then omitted), port range and sources."""
+    raw: RawItem = {
+        "IpProtocol": protocol,
+        "IpRanges": [{"CidrIp": c, "Description": ""} for c in cidrs],
+        "Ipv6Ranges": [{"CidrIpv6": c, "Description": ""} for c in ipv6],
+        "PrefixListIds": [],
+        "UserIdGroupPairs": [{"GroupId": g, "UserId": ACCOUNT} for g in groups],
+    }
+    if protocol != "-1" and port is not None:
+        raw["FromPort"] = port
+        raw["ToPort"] = port if to_port is None else to_port
+    return raw
+
+
+def log_group_arn(name: str, *, account: str = ACCOUNT, region: str = REGION) -> str:
+    """A log group's ARN as DescribeLogGroups' arn member gives it (ending in ":*"; a flow
+    log's LogDestination names the group without that suffix)."""
+    return f"arn:{_partition(region)}:logs:{region}:{account}:log-group:{name}:*"
+
+
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws"
+
+
 @dataclass(frozen=True)
 class Side:
     """One side of a peering: who owns the VPC, where it is, and its CIDR blocks."""
@@ -108,8 +151,12 @@ class Side:
     vpc_id: str
     cidrs: tuple[str, ...] = ()
 
-    def vpc_info(self) -> RawItem:
-        """The raw VpcPeeringConnectionVpcInfo of this side."""
+    def vpc_info(self, allow_dns: bool | None = False) -> RawItem:
+        """The raw VpcPeeringConnectionVpcInfo of this side.
+
+        allow_dns is PeeringOptions.AllowDnsResolutionFromRemoteVpc (AWS's default is off);
+        None leaves PeeringOptions out, as AWS does for a side it reports no options for.
+        """
         info: RawItem = {"OwnerId": self.account_id, "Region": self.region, "VpcId": self.vpc_id}
         v4 = [c for c in self.cidrs if ":" not in c]
         v6 = [c for c in self.cidrs if ":" in c]
@@ -118,8 +165,10 @@ class Side:
             info["CidrBlockSet"] = [{"CidrBlock": c} for c in v4]
         if v6:
             info["Ipv6CidrBlockSet"] = [{"Ipv6CidrBlock": c} for c in v6]
+        if allow_dns is None:
+            return info
         info["PeeringOptions"] = {
-            "AllowDnsResolutionFromRemoteVpc": False,
+            "AllowDnsResolutionFromRemoteVpc": allow_dns,
             "AllowEgressFromLocalClassicLinkToRemoteVpc": False,
             "AllowEgressFromLocalVpcToRemoteClassicLink": False,
         }
@@ -351,8 +400,13 @@ class SnapshotBuilder:
         expires: str | None = None,
         seen_from: Sequence[tuple[str, str]] | None = None,
         name: str | None = None,
+        requester_dns: bool | None = False,
+        accepter_dns: bool | None = False,
     ) -> SnapshotBuilder:
         """A raw VpcPeeringConnection, listed in each side's region that is scanned.
+
+        requester_dns / accepter_dns: each side's PeeringOptions.AllowDnsResolutionFromRemoteVpc
+        (None: no PeeringOptions on that side).
 
         A side given as a VPC id is looked up among the VPCs already added. The connection is
         placed, at build time, in every side's (account, region) that was scanned (the
@@ -362,8 +416,8 @@ class SnapshotBuilder:
         acc = self.side(accepter) if isinstance(accepter, str) else accepter
         raw: RawItem = {
             "VpcPeeringConnectionId": peering_id,
-            "RequesterVpcInfo": req.vpc_info(),
-            "AccepterVpcInfo": acc.vpc_info()
+            "RequesterVpcInfo": req.vpc_info(requester_dns),
+            "AccepterVpcInfo": acc.vpc_info(accepter_dns)
             if status != "pending-acceptance"
             # While pending, AWS reports only who and where the accepter is.
             else {"OwnerId": acc.account_id, "Region": acc.region, "VpcId": acc.vpc_id},
@@ -387,36 +441,45 @@ class SnapshotBuilder:
         state: str = "available",
         subnets: Sequence[str] = (),
         route_tables: Sequence[str] = (),
+        policy: str | Mapping[str, Any] | None = FULL_ACCESS_POLICY,
+        private_dns: bool | None = None,
+        groups: Sequence[str] | None = None,
         account: str = ACCOUNT,
         region: str = REGION,
     ) -> SnapshotBuilder:
-        """A raw VpcEndpoint; a bare service (s3, sqs) means com.amazonaws.<region>.<service>."""
+        """A raw VpcEndpoint; a bare service (s3, sqs) means com.amazonaws.<region>.<service>.
+
+        policy: the PolicyDocument, as AWS returns it (a JSON string; a mapping is serialised,
+        None leaves it out). It defaults to the full-access policy AWS attaches.
+        private_dns: PrivateDnsEnabled (default: on for an interface endpoint, off otherwise).
+        groups: the security group ids of an interface endpoint (default: sg-0default).
+        """
         name = service if "." in service else f"com.amazonaws.{region}.{service}"
         interface = endpoint_type == "Interface"
-        self._add(
-            account,
-            region,
-            "endpoints",
-            {
-                "VpcEndpointId": endpoint_id,
-                "VpcEndpointType": endpoint_type,
-                "VpcId": vpc_id,
-                "ServiceName": name,
-                "State": state,
-                "PolicyDocument": '{"Version":"2008-10-17","Statement":[{"Effect":"Allow",'
-                '"Principal":"*","Action":"*","Resource":"*"}]}',
-                "RouteTableIds": list(route_tables),
-                "SubnetIds": list(subnets),
-                "Groups": [{"GroupId": "sg-0default", "GroupName": "default"}] if interface else [],
-                "PrivateDnsEnabled": interface,
-                "RequesterManaged": False,
-                "NetworkInterfaceIds": [f"eni-{endpoint_id}-{s}" for s in subnets],
-                "DnsEntries": [],
-                "CreationTimestamp": hours_from_now(-24 * 30),
-                "OwnerId": account,
-                "Tags": [],
-            },
-        )
+        if groups is None:
+            groups = ["sg-0default"] if interface else []
+        raw: RawItem = {
+            "VpcEndpointId": endpoint_id,
+            "VpcEndpointType": endpoint_type,
+            "VpcId": vpc_id,
+            "ServiceName": name,
+            "State": state,
+            "RouteTableIds": list(route_tables),
+            "SubnetIds": list(subnets),
+            "Groups": [
+                {"GroupId": g, "GroupName": "default" if g == "sg-0default" else g} for g in groups
+            ],
+            "PrivateDnsEnabled": interface if private_dns is None else private_dns,
+            "RequesterManaged": False,
+            "NetworkInterfaceIds": [f"eni-{endpoint_id}-{s}" for s in subnets],
+            "DnsEntries": [],
+            "CreationTimestamp": hours_from_now(-24 * 30),
+            "OwnerId": account,
+            "Tags": [],
+        }
+        if policy is not None:
+            raw["PolicyDocument"] = policy if isinstance(policy, str) else json.dumps(policy)
+        self._add(account, region, "endpoints", raw)
         return self
 
     def flow_log(
@@ -428,10 +491,20 @@ class SnapshotBuilder:
         deliver_status: str = "SUCCESS",
         traffic_type: str = "ALL",
         destination_type: str = "s3",
+        deliver_error: str | None = None,
+        log_group: str | None = None,
+        destination: str | None = None,
         account: str = ACCOUNT,
         region: str = REGION,
     ) -> SnapshotBuilder:
-        """A raw FlowLog on a VPC, subnet or network interface."""
+        """A raw FlowLog on a VPC, subnet or network interface.
+
+        deliver_error: DeliverLogsErrorMessage (AWS sets it when DeliverLogsStatus is FAILED).
+        log_group: for a cloud-watch-logs destination, its LogGroupName (default
+        /vpc/<resource>); LogDestination is then that group's ARN in this account and region.
+        destination: LogDestination as given ("" leaves it out, as older flow logs to
+        CloudWatch Logs report only LogGroupName).
+        """
         raw: RawItem = {
             "FlowLogId": flow_log_id,
             "ResourceId": resource_id,
@@ -444,12 +517,135 @@ class SnapshotBuilder:
             "CreationTime": hours_from_now(-24 * 90),
             "Tags": [],
         }
+        if deliver_error is not None:
+            raw["DeliverLogsErrorMessage"] = deliver_error
         if destination_type == "cloud-watch-logs":
-            raw["LogGroupName"] = f"/vpc/{resource_id}"
-            raw["LogDestination"] = f"arn:aws:logs:{region}:{account}:log-group:/vpc/{resource_id}"
+            group = log_group or f"/vpc/{resource_id}"
+            raw["LogGroupName"] = group
+            raw["LogDestination"] = log_group_arn(group, account=account, region=region)[:-2]
+            raw["DeliverLogsPermissionArn"] = f"arn:aws:iam::{account}:role/flow-logs-delivery"
         else:
             raw["LogDestination"] = f"arn:aws:s3:::flow-logs-{account}/{resource_id}/"
+        if destination == "":
+            raw.pop("LogDestination")
+        elif destination is not None:
+            raw["LogDestination"] = destination
         self._add(account, region, "flow_logs", raw)
+        return self
+
+    def log_group(
+        self,
+        name: str,
+        *,
+        retention_days: int | None = None,
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> SnapshotBuilder:
+        """A raw CloudWatch Logs LogGroup (logs:DescribeLogGroups, camelCase members)."""
+        arn = log_group_arn(name, account=account, region=region)
+        raw: RawItem = {
+            "logGroupName": name,
+            "creationTime": int((NOW - dt.timedelta(days=90)).timestamp() * 1000),
+            "metricFilterCount": 0,
+            "arn": arn,
+            "logGroupArn": arn.removesuffix(":*"),
+            "storedBytes": 1024,
+            "logGroupClass": "STANDARD",
+        }
+        if retention_days is not None:
+            raw["retentionInDays"] = retention_days
+        self._add(account, region, "log_groups", raw)
+        return self
+
+    def nat_gateway(
+        self,
+        nat_gateway_id: str,
+        vpc_id: str,
+        subnet_id: str = "subnet-0public",
+        *,
+        state: str = "available",
+        connectivity: str = "public",
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> SnapshotBuilder:
+        """A raw NatGateway; a failed one carries FailureCode/Message, a deleted one DeleteTime."""
+        raw: RawItem = {
+            "NatGatewayId": nat_gateway_id,
+            "VpcId": vpc_id,
+            "SubnetId": subnet_id,
+            "State": state,
+            "ConnectivityType": connectivity,
+            "CreateTime": hours_from_now(-24 * 60),
+            "NatGatewayAddresses": [
+                {
+                    "AllocationId": f"eipalloc-{nat_gateway_id}",
+                    "NetworkInterfaceId": f"eni-{nat_gateway_id}",
+                    "PrivateIp": "10.0.0.10",
+                    "IsPrimary": True,
+                    "Status": "succeeded",
+                    **({"PublicIp": "203.0.113.10"} if connectivity == "public" else {}),
+                }
+            ],
+            "Tags": [],
+        }
+        if state in ("deleted", "deleting"):
+            raw["DeleteTime"] = hours_from_now(-24)
+        if state == "failed":
+            raw["FailureCode"] = "Gateway.NotAttached"
+            raw["FailureMessage"] = f"Network {vpc_id} has no Internet gateway attached"
+        self._add(account, region, "nat_gateways", raw)
+        return self
+
+    def internet_gateway(
+        self,
+        gateway_id: str,
+        vpc_id: str | None = None,
+        *,
+        state: str = "available",
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> SnapshotBuilder:
+        """A raw InternetGateway, attached to vpc_id (AWS reports the state "available")."""
+        self._add(
+            account,
+            region,
+            "internet_gateways",
+            {
+                "InternetGatewayId": gateway_id,
+                "OwnerId": account,
+                "Attachments": [] if vpc_id is None else [{"State": state, "VpcId": vpc_id}],
+                "Tags": [],
+            },
+        )
+        return self
+
+    def security_group(
+        self,
+        group_id: str,
+        vpc_id: str,
+        *,
+        ingress: Sequence[RawItem] = (),
+        name: str | None = None,
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> SnapshotBuilder:
+        """A raw SecurityGroup with the given ingress permissions (see `permission`)."""
+        self._add(
+            account,
+            region,
+            "security_groups",
+            {
+                "GroupId": group_id,
+                "GroupName": name or group_id,
+                "Description": f"{name or group_id} security group",
+                "OwnerId": account,
+                "VpcId": vpc_id,
+                "SecurityGroupArn": f"arn:aws:ec2:{region}:{account}:security-group/{group_id}",
+                "IpPermissions": list(ingress),
+                "IpPermissionsEgress": [permission("-1", cidrs=["0.0.0.0/0"])],
+                "Tags": [],
+            },
+        )
         return self
 
     def vpn_gateway(
@@ -593,6 +789,29 @@ def with_items(snap: Snapshot, transform: Any) -> Snapshot:
         regions=tuple(
             RegionData(r.account_id, r.region, {k: transform(v) for k, v in r.resources.items()})
             for r in transform(list(snap.regions))
+        ),
+        gaps=snap.gaps,
+        skipped=snap.skipped,
+        org_account_ids=snap.org_account_ids,
+        extra=snap.extra,
+    )
+
+
+def without_kinds(snap: Snapshot, *kinds: str) -> Snapshot:
+    """A copy of snap with the resource kinds left out of every region and no gap for them,
+    as a snapshot written before those kinds were collected has them."""
+    return Snapshot(
+        started_at=snap.started_at,
+        finished_at=snap.finished_at,
+        tool_version=snap.tool_version,
+        accounts=snap.accounts,
+        regions=tuple(
+            RegionData(
+                r.account_id,
+                r.region,
+                {k: v for k, v in r.resources.items() if k not in kinds},
+            )
+            for r in snap.regions
         ),
         gaps=snap.gaps,
         skipped=snap.skipped,

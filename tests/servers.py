@@ -71,8 +71,10 @@ class MotoServer:
 
     def reset(self) -> None:
         """Drop every resource (moto's state is shared by the whole process)."""
-        req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback http
+        url = f"{self.endpoint}/moto-api/reset"
+        assert url.startswith(f"http://{LOOPBACK}:")
+        req = urllib.request.Request(url, method="POST")  # noqa: S310 - checked: loopback http
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - same
             assert resp.status == 200
 
 

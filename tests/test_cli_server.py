@@ -17,8 +17,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from tests.servers import CliResult, MotoServer, apply_env, run_vpcaudit, sandbox_env
+from vpcaudit import cli
+from vpcaudit import scan as scan_module
+from vpcaudit.aws import session as session_module
 from vpcaudit.aws.collect import SPECS
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, REGIONS, Seeded, seed
@@ -74,28 +79,44 @@ def json_scan(
     return Scan(result, snap)
 
 
+# The four headline rules of issue 2; rules added since may find more on the same network.
+HEADLINE = {
+    "peering-pending-expiring",
+    "peering-route-one-way",
+    "endpoint-interface-for-gateway-service",
+    "vpc-flow-logs-missing",
+}
+
+
 def _pairs(report: dict[str, Any]) -> set[tuple[str, str]]:
     return {(f["rule_id"], f["resource_id"]) for f in report["findings"]}
+
+
+def _headline(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {p for p in pairs if p[0] in HEADLINE}
 
 
 def test_scan_finds_exactly_the_seeded_defects(json_scan: Scan, seeded: Seeded) -> None:
     assert json_scan.result.returncode == 1, json_scan.result.stderr
     assert "Traceback" not in json_scan.result.stderr
     report = json_scan.report
-    assert _pairs(report) == seeded.expected
+    # Read without the fidelity layer, moto leaves an overlapping peering request pending
+    # (EC2 fails it): the seeding says which findings that adds.
+    assert _headline(_pairs(report)) == _headline(seeded.expected_without_fidelity)
     assert report["scan"]["complete"] is True
     assert report["scan"]["gaps"] == []
     assert report["scan"]["regions"] == sorted(REGIONS)
     assert set(report["scan"]["accounts"]) == set(seeded.accounts.values())
     assert report["scan"]["account_names"] == {v: k for k, v in seeded.accounts.items()}
     assert MANAGEMENT_ACCOUNT not in report["scan"]["accounts"]
-    assert report["summary"]["total"] == len(seeded.expected)
+    assert report["summary"]["total"] == len(report["findings"])
 
 
 def test_partner_side_is_unverifiable_not_guessed(json_scan: Scan, seeded: Seeded) -> None:
     report = json_scan.report
     unverified = {(u["rule_id"], u["resource_id"]) for u in report["unverified"]}
-    assert unverified == seeded.unverifiable
+    assert _headline(unverified) == _headline(seeded.unverifiable)
+    assert seeded.unverifiable <= unverified
     assert ("peering-route-one-way", seeded.peerings["hub-partner"]) not in _pairs(report)
 
 
@@ -119,13 +140,11 @@ def test_findings_point_at_the_right_account_and_region(json_scan: Scan, seeded:
 def test_pending_peerings_without_expiration_time_have_unknown_expiry(
     json_scan: Scan, seeded: Seeded
 ) -> None:
-    pending = [
-        f for f in json_scan.report["findings"] if f["rule_id"] == "peering-pending-expiring"
-    ]
-    assert {f["resource_id"] for f in pending} == {
-        seeded.peerings["eu-legacy-hub"],
-        seeded.peerings["analytics-spoke-a"],
-    }
+    rule = "peering-pending-expiring"
+    pending = [f for f in json_scan.report["findings"] if f["rule_id"] == rule]
+    expected = {pcx for r, pcx in seeded.expected_without_fidelity if r == rule}
+    assert {seeded.peerings["eu-legacy-hub"], seeded.peerings["analytics-spoke-a"]} <= expected
+    assert {f["resource_id"] for f in pending} == expected
     for f in pending:
         assert f["severity"] == "medium"
         assert f["evidence"]["expiry_known"] is False
@@ -145,7 +164,8 @@ def test_scan_makes_one_call_per_kind_and_region(json_scan: Scan) -> None:
     calls = doc["extra"]["stats"]["calls_by_operation"]
     tasks = MEMBERS * len(REGIONS)
     for spec in SPECS:
-        assert calls[f"ec2:{spec.operation}"] == tasks, spec.operation
+        if spec.needed is None:  # read in every region
+            assert calls[f"{spec.service}:{spec.operation}"] == tasks, spec.operation
     assert calls["ec2:DescribeRegions"] == MEMBERS
     assert calls["sts:AssumeRole"] == MEMBERS
     assert calls["sts:GetCallerIdentity"] == 1
@@ -153,10 +173,15 @@ def test_scan_makes_one_call_per_kind_and_region(json_scan: Scan) -> None:
 
 def test_fail_on_thresholds(json_scan: Scan, run_cli: Runner) -> None:
     snap = str(json_scan.snapshot)
-    # Without the fidelity layer the worst findings are medium.
-    assert {f["severity"] for f in json_scan.report["findings"]} == {"medium", "low"}
-    assert run_cli("evaluate", snap, "--fail-on", "high", credentials=False).returncode == 0
-    assert run_cli("evaluate", snap, "--fail-on", "MEDIUM", credentials=False).returncode == 1
+    order = ["info", "low", "medium", "high", "critical"]
+    worst = max(order.index(f["severity"]) for f in json_scan.report["findings"])
+    # Without the fidelity layer no headline finding is above medium (expiry unknown).
+    headline = [f for f in json_scan.report["findings"] if f["rule_id"] in HEADLINE]
+    assert max(order.index(f["severity"]) for f in headline) == order.index("medium")
+    assert worst < len(order) - 1, "needs a severity above the worst finding"
+    above, at = order[worst + 1], order[worst].upper()
+    assert run_cli("evaluate", snap, "--fail-on", above, credentials=False).returncode == 0
+    assert run_cli("evaluate", snap, "--fail-on", at, credentials=False).returncode == 1
 
 
 def test_fail_on_none_exits_0_and_the_table_round_trips(
@@ -174,10 +199,55 @@ def test_fail_on_none_exits_0_and_the_table_round_trips(
     assert scan.returncode == 0, scan.stderr
     assert "Coverage: complete." in scan.stdout
     lines = scan.stdout.splitlines()
-    for rule_id, resource_id in seeded.expected:
+    for rule_id, resource_id in _headline(seeded.expected_without_fidelity):
         assert any(rule_id in line and resource_id in line for line in lines), resource_id
     offline = run_cli(
         "evaluate", str(snap), "--format", "table", "--fail-on", "none", credentials=False
     )
     assert offline.returncode == 0, offline.stderr
     assert offline.stdout == scan.stdout
+
+
+def _deny_flow_logs_in(region: str) -> Callable[..., Any]:
+    """A make_session stand-in whose sessions get AccessDenied on DescribeFlowLogs in region."""
+    real = session_module.make_session
+
+    def deny(context: dict[str, Any], **_: Any) -> Any:
+        if context.get("client_region") != region:
+            return None
+        error = {"Code": "AccessDenied", "Message": "not authorized to DescribeFlowLogs"}
+        parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return AWSResponse("http://127.0.0.1/", 403, HTTPHeaders(), None), parsed
+
+    def make_session(*args: Any, **kwargs: Any) -> boto3.Session:
+        session = real(*args, **kwargs)
+        session.events.register("before-call.ec2.DescribeFlowLogs", deny)
+        return session
+
+    return make_session
+
+
+def test_a_refused_call_makes_the_scan_incomplete(
+    seeded: Seeded,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The management account (scanned without --org) kept its default VPCs, which have no
+    # flow logs. In eu-west-1 the flow logs cannot be read: that VPC must not be reported
+    # as clean, nor blamed, and the scan must say it is incomplete.
+    del seeded
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setattr(scan_module, "make_session", _deny_flow_logs_in("eu-west-1"))
+    argv = ["scan", *REGION_ARGS, "--format", "json"]
+    assert cli.main(argv) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["scan"]["complete"] is False
+    assert [(g["region"], g["operation"], g["error_code"]) for g in report["scan"]["gaps"]] == [
+        ("eu-west-1", "ec2:DescribeFlowLogs", "AccessDenied")
+    ]
+    flagged = {(f["rule_id"], f["region"]) for f in report["findings"]}
+    assert ("vpc-flow-logs-missing", "us-east-1") in flagged
+    assert ("vpc-flow-logs-missing", "eu-west-1") not in flagged
+    assert cli.main([*argv, "--allow-partial"]) == 1
+    assert cli.main([*argv, "--allow-partial", "--fail-on", "none"]) == 0

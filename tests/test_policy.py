@@ -10,7 +10,9 @@ any AWS call.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import vpcaudit.rules
 from tests.builders import (
     ACCOUNT,
     EXTERNAL_ACCOUNT,
@@ -42,12 +45,13 @@ from vpcaudit.rules.registry import load_rules
 from vpcaudit.snapshot import Snapshot
 
 POLICIES = FIXTURES / "policies"
-BUILTIN_RULE_IDS = {
+ACCEPTANCE_RULE_IDS = {
     "peering-pending-expiring",
     "peering-route-one-way",
     "endpoint-interface-for-gateway-service",
     "vpc-flow-logs-missing",
 }
+"""The rules the acceptance snapshot and issue 4's acceptance test are about."""
 
 
 def loaded_rules() -> dict[str, Rule[Any]]:
@@ -55,10 +59,29 @@ def loaded_rules() -> dict[str, Rule[Any]]:
     return {k: v.rule for k, v in load_rules().items()}
 
 
+def builtin_rule_ids() -> set[str]:
+    """The ids of the rules vpcaudit itself ships (not plugins), as the CLI loads them."""
+    return {k for k, v in load_rules().items() if v.source.startswith("vpcaudit:")}
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     """Write a dedented policy file and return its path."""
     path = tmp_path / name
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def focus(tmp_path: Path, keep: set[str] = ACCEPTANCE_RULE_IDS) -> Path:
+    """A policy file that turns off every installed rule except those in keep.
+
+    Layered before a test's own policy, it keeps the test about the rules it was written for
+    when other rules would also fire on its snapshot.
+    """
+    others = sorted(set(loaded_rules()) - keep)
+    lines = ["version: 1", "rules:" if others else "rules: {}"]
+    lines += [f"  {rule_id}: {{enabled: false}}" for rule_id in others]
+    path = tmp_path / "focus.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
@@ -154,11 +177,12 @@ ACCEPTANCE_POLICY = """
 def test_acceptance_policy_changes_the_report_exactly_so(tmp_path: Path) -> None:
     snap = acceptance_snapshot()
     policy = write(tmp_path, "team.yaml", ACCEPTANCE_POLICY)
+    only = focus(tmp_path)
 
-    before = report(snap)
-    after = report(snap, policy)
+    before = report(snap, only)
+    after = report(snap, only, policy)
 
-    # Without a policy, every rule fires once.
+    # Without a policy, every rule of the acceptance fires once.
     base = {f["rule_id"]: f for f in before["findings"]}
     assert {r: (f["resource_id"], f["severity"]) for r, f in base.items()} == {
         "peering-pending-expiring": ("pcx-pending", "high"),
@@ -220,6 +244,25 @@ def test_acceptance_policy_changes_the_report_exactly_so(tmp_path: Path) -> None
     for key in ("schema_version", "tool", "scan", "unverified"):
         assert after[key] == before[key]
 
+    # With every installed rule running, the policy changes the acceptance rules' findings
+    # exactly as above and leaves every other rule's findings alone.
+    full_before = report(snap)
+    full_after = report(snap, policy)
+
+    def split(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        ours = [f for f in doc["findings"] if f["rule_id"] in ACCEPTANCE_RULE_IDS]
+        others = [f for f in doc["findings"] if f["rule_id"] not in ACCEPTANCE_RULE_IDS]
+        return ours, others
+
+    assert split(full_before)[0] == before["findings"]
+    assert split(full_after)[0] == after["findings"]
+    assert split(full_after)[1] == split(full_before)[1]
+    assert not any(f["suppressed"] for f in split(full_after)[1])
+    assert_sorted_by_severity(full_after["findings"])
+    assert set(full_after["summary"]["rules_run"]) == set(loaded_rules()) - {
+        "peering-route-one-way"
+    }
+
 
 def test_acceptance_exit_codes_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -227,25 +270,25 @@ def test_acceptance_exit_codes_through_the_cli(
     snap_path = tmp_path / "snap.json"
     acceptance_snapshot().save(snap_path)
     policy = write(tmp_path, "team.yaml", ACCEPTANCE_POLICY)
+    only = focus(tmp_path)  # the other installed rules would fail the run on their own
 
-    rc, out, err = cli(capsys, "evaluate", snap_path, "--format", "json", "--fail-on", "medium")
+    rc, out, err = cli(
+        capsys, "evaluate", snap_path, "--policy", only, "--format", "json", "--fail-on", "medium"
+    )
     assert (rc, err) == (1, "")
     assert json.loads(out)["summary"]["by_severity"]["medium"] == 3
 
     # The only finding left at medium is the waived one: it does not fail the run...
-    rc, out, err = cli(
-        capsys, "evaluate", snap_path, "--policy", policy, "--format", "json", "--fail-on", "medium"
-    )
+    team = ["--policy", only, "--policy", policy, "--format", "json"]
+    rc, out, err = cli(capsys, "evaluate", snap_path, *team, "--fail-on", "medium")
     assert (rc, err) == (0, "")
     doc = json.loads(out)
     [waived] = [f for f in doc["findings"] if f["suppressed"]]
     assert (waived["resource_id"], waived["severity"]) == ("vpc-0sandbox", "medium")
-    assert doc["findings"] == report(Snapshot.load(snap_path), policy)["findings"]
+    assert doc["findings"] == report(Snapshot.load(snap_path), only, policy)["findings"]
 
     # ...while the unwaived low findings still do at --fail-on low.
-    rc, _, err = cli(
-        capsys, "evaluate", snap_path, "--policy", policy, "--format", "json", "--fail-on", "low"
-    )
+    rc, _, err = cli(capsys, "evaluate", snap_path, *team, "--fail-on", "low")
     assert (rc, err) == (1, "")
 
 
@@ -268,11 +311,26 @@ def test_acceptance_on_the_cross_account_fixture(
             reason: Accepter is onboarding this week.
         """,
     )
-    rc, out, err = cli(capsys, "evaluate", fixture, "--format", "json", "--fail-on", "low")
+    only = focus(
+        tmp_path, {"peering-pending-expiring", "peering-route-one-way", "vpc-flow-logs-missing"}
+    )
+    rc, out, err = cli(
+        capsys, "evaluate", fixture, "--policy", only, "--format", "json", "--fail-on", "low"
+    )
     assert (rc, err) == (1, "")
     before = json.loads(out)
     rc, out, err = cli(
-        capsys, "evaluate", fixture, "--policy", policy, "--format", "json", "--fail-on", "low"
+        capsys,
+        "evaluate",
+        fixture,
+        "--policy",
+        only,
+        "--policy",
+        policy,
+        "--format",
+        "json",
+        "--fail-on",
+        "low",
     )
     assert (rc, err) == (0, "")
     after = json.loads(out)
@@ -310,7 +368,10 @@ def test_table_report_shows_the_waived_finding_apart(
     snap_path = tmp_path / "snap.json"
     acceptance_snapshot().save(snap_path)
     policy = write(tmp_path, "team.yaml", ACCEPTANCE_POLICY)
-    rc, out, err = cli(capsys, "evaluate", snap_path, "--policy", policy, "--fail-on", "none")
+    only = focus(tmp_path)
+    rc, out, err = cli(
+        capsys, "evaluate", snap_path, "--policy", only, "--policy", policy, "--fail-on", "none"
+    )
     assert (rc, err) == (0, "")
     lines = out.splitlines()
     assert (
@@ -320,7 +381,6 @@ def test_table_report_shows_the_waived_finding_apart(
     )
     assert f"Waived: 1 finding(s) by {policy}:13 (Sandbox VPC, torn down nightly.)" in lines
     assert "Summary: 2 finding(s) (2 low)" in lines
-    # The waived VPC is not among the rows of the findings table.
     # The waived VPC appears on its Suppressed line only, not among the finding rows.
     [mention] = [ln for ln in lines if "vpc-0sandbox" in ln]
     assert mention.startswith("Suppressed: ")
@@ -463,10 +523,19 @@ def test_packaged_default_policy_is_exactly_the_rules_defaults() -> None:
     loaded = load_rules()
     rules = {k: v.rule for k, v in loaded.items()}
     policy = parse_policy(default_policy_text(), "default.yaml", rules)
-    shipped = {k for k, v in loaded.items() if v.source.startswith("vpcaudit:")}
-    assert shipped == BUILTIN_RULE_IDS
-    # The default spells out every built-in rule (plugins may add others it cannot know).
-    assert set(policy.rules) >= BUILTIN_RULE_IDS
+    shipped = builtin_rule_ids()
+    # Every rule defined in vpcaudit.rules is shipped, as an entry point the CLI loads.
+    defined = {
+        obj.id
+        for info in pkgutil.iter_modules(vpcaudit.rules.__path__, "vpcaudit.rules.")
+        for obj in vars(importlib.import_module(info.name)).values()
+        if isinstance(obj, Rule)
+    }
+    assert shipped == defined
+    assert shipped >= ACCEPTANCE_RULE_IDS
+    # The default spells out every built-in rule, and nothing else (plugins may add rules it
+    # cannot know, and it names no rule that does not exist).
+    assert set(policy.rules) == shipped
     assert policy.waivers == ()
     for rid, rule in rules.items():
         s = policy.settings(rid)
@@ -474,9 +543,9 @@ def test_packaged_default_policy_is_exactly_the_rules_defaults() -> None:
         assert policy.params_for(rule) == rule.default_params(), rid
         assert s.severity in (None, rule.severity), rid
     # Every parameter is written out, so a team can copy the file and edit it.
-    for rid in BUILTIN_RULE_IDS:
-        declared = {p["name"] for p in rules[rid].params_doc()}
-        assert set(policy.settings(rid).params) == declared, rid
+    for rid in shipped:
+        names = {p["name"] for p in rules[rid].params_doc()}
+        assert set(policy.settings(rid).params) == names, rid
 
 
 def test_packaged_default_is_the_file_in_policies() -> None:
@@ -676,11 +745,17 @@ def test_waiver_account_with_eleven_digits_is_refused(tmp_path: Path) -> None:
 # -- policy check ----------------------------------------------------------------------------
 
 
+def rule_settings() -> int:
+    """How many rules a checked file's policy sets: the packaged default names every built-in
+    rule, and the files checked here name built-in rules only."""
+    return len(builtin_rule_ids())
+
+
 def test_policy_check_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "team.yaml", ACCEPTANCE_POLICY)
     rc, out, err = cli(capsys, "policy", "check", path)
     assert (rc, err) == (0, "")
-    assert out == f"{path}: ok (4 rule settings, 1 waivers)\n"
+    assert out == f"{path}: ok ({rule_settings()} rule settings, 1 waivers)\n"
 
 
 def test_policy_check_checks_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -689,8 +764,8 @@ def test_policy_check_checks_every_file(tmp_path: Path, capsys: pytest.CaptureFi
     rc, out, err = cli(capsys, "policy", "check", a, b)
     assert (rc, err) == (0, "")
     assert out.splitlines() == [
-        f"{a}: ok (4 rule settings, 0 waivers)",
-        f"{b}: ok (4 rule settings, 1 waivers)",
+        f"{a}: ok ({rule_settings()} rule settings, 0 waivers)",
+        f"{b}: ok ({rule_settings()} rule settings, 1 waivers)",
     ]
 
 
@@ -703,7 +778,7 @@ def test_policy_check_stops_at_the_first_bad_file(
     after = write(tmp_path, "after.yaml", "version: 1\n")
     rc, out, err = cli(capsys, "policy", "check", good, bad1, bad2, after)
     assert rc == 2
-    assert out == f"{good}: ok (4 rule settings, 1 waivers)\n"
+    assert out == f"{good}: ok ({rule_settings()} rule settings, 1 waivers)\n"
     assert err.splitlines() == [
         f"vpcaudit: error: {bad1}:7: rule 'peering-pending-expiring' has no parameter "
         "'warn_window_days' (parameters: warn_window_hours)"

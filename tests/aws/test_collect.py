@@ -1,13 +1,18 @@
-"""Collectors: every kind read with one paginated call per region, failures become gaps."""
+"""Collectors: every kind read with one paginated call per region, failures become gaps.
+
+The tests are driven by `SPECS`, so a kind added there is covered without editing them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
@@ -29,6 +34,13 @@ from vpcaudit.model import Gap
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 SPEC = {s.kind: s for s in SPECS}
+# Kinds read in every region; the others only when what was read before calls for them.
+ALWAYS = tuple(s for s in SPECS if s.needed is None)
+ALWAYS_KINDS = {s.kind for s in ALWAYS}
+
+
+def _op(spec: ResourceSpec) -> str:
+    return f"{spec.service}:{spec.operation}"
 
 
 def _factory(region: str = REGION) -> ClientFactory:
@@ -42,12 +54,25 @@ def moto() -> Iterator[None]:
         yield
 
 
+def test_specs_name_each_kind_and_operation_once() -> None:
+    assert len(SPEC) == len(SPECS)
+    assert len({_op(s) for s in SPECS}) == len(SPECS)
+    for kind in ("vpcs", "subnets", "route_tables", "peerings", "endpoints", "flow_logs"):
+        assert kind in ALWAYS_KINDS
+    assert SPEC["route_tables"].method == "describe_route_tables"
+    assert SPEC["peerings"].method == "describe_vpc_peering_connections"
+    assert SPEC["tgw_attachments"].method == "describe_transit_gateway_attachments"
+    session: Any = boto3.Session(region_name=REGION)
+    for spec in SPECS:
+        assert hasattr(session.client(spec.service), spec.method)
+
+
 # -- moto in-process: every kind, one call per kind ------------------------------------------
 
 
 @pytest.fixture
 def seeded(moto: None) -> dict[str, str]:
-    """One of each resource kind in us-east-1 (created through an unguarded client)."""
+    """Resources of most kinds in us-east-1 (created through an unguarded client)."""
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     peer_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
@@ -62,6 +87,8 @@ def seeded(moto: None) -> dict[str, str]:
         VpcEndpointType="Gateway",
         RouteTableIds=[rtb],
     )["VpcEndpoint"]["VpcEndpointId"]
+    boto3.client("logs", region_name=REGION).create_log_group(logGroupName="flow-logs")
+    # A CloudWatch Logs destination, so that every conditional kind is read as well.
     flow_log = ec2.create_flow_logs(
         ResourceIds=[vpc],
         ResourceType="VPC",
@@ -96,16 +123,7 @@ _ID_FIELDS = {
     "flow_logs": "FlowLogId",
     "vpn_gateways": "VpnGatewayId",
     "tgw_attachments": "TransitGatewayAttachmentId",
-    "prefix_lists": "PrefixListId",
 }
-
-
-def test_specs_cover_every_kind_once() -> None:
-    assert set(SPEC) == set(_ID_FIELDS)
-    assert len(SPECS) == len(SPEC)
-    assert SPEC["route_tables"].method == "describe_route_tables"
-    assert SPEC["peerings"].method == "describe_vpc_peering_connections"
-    assert SPEC["tgw_attachments"].method == "describe_transit_gateway_attachments"
 
 
 def test_collect_region_reads_every_kind(seeded: dict[str, str]) -> None:
@@ -137,36 +155,19 @@ def test_one_call_per_kind_whatever_the_inventory_size(seeded: dict[str, str]) -
     assert len(result.data.resources["vpcs"]) >= 7
     assert len(result.data.resources["subnets"]) >= 16
     assert factory.counter.calls == len(SPECS)
-    assert factory.counter.by_operation == {f"ec2:{s.operation}": 1 for s in SPECS}
+    assert factory.counter.by_operation == {_op(s): 1 for s in SPECS}
 
 
 def test_empty_region_makes_exactly_one_call_per_kind(moto: None) -> None:
     factory = _factory()
     result = collect_region(factory, ACCOUNT, "eu-west-1")
     assert result.gaps == ()
-    assert factory.counter.calls == len(SPECS)
-    assert factory.counter.attempts == len(SPECS)
+    assert set(result.data.resources) == ALWAYS_KINDS
+    assert factory.counter.calls == len(ALWAYS)
+    assert factory.counter.attempts == len(ALWAYS)
+    assert factory.counter.by_operation == {_op(s): 1 for s in ALWAYS}
     assert result.data.resources["peerings"] == []
     assert result.data.resources["flow_logs"] == []
-
-
-def test_collect_runs_every_region_and_builds_the_snapshot(seeded: dict[str, str]) -> None:
-    factory = _factory()
-    target = AccountTarget(ACCOUNT, "prod", factory, (REGION, "eu-west-1"))
-    progress = _Recorder()
-    snap = collect([target], workers=2, started_at="2026-01-01T00:00:00Z", progress=progress)
-    assert progress.accounts == 1
-    assert progress.ready == [ACCOUNT]
-    assert sorted(progress.regions) == ["eu-west-1", REGION]
-    assert snap.region_names == ["eu-west-1", REGION]
-    assert snap.accounts == {ACCOUNT: "prod"}
-    assert snap.gaps == ()
-    assert snap.started_at == "2026-01-01T00:00:00Z"
-    assert factory.counter.calls == 2 * len(SPECS)
-    us = next(r for r in snap.regions if r.region == REGION)
-    eu = next(r for r in snap.regions if r.region == "eu-west-1")
-    assert seeded["vpcs"] in {v["VpcId"] for v in us.resources["vpcs"]}
-    assert seeded["vpcs"] not in {v["VpcId"] for v in eu.resources["vpcs"]}
 
 
 class _Recorder:
@@ -187,115 +188,168 @@ class _Recorder:
         self.regions.append(result.data.region)
 
 
+def test_collect_runs_every_region_and_builds_the_snapshot(seeded: dict[str, str]) -> None:
+    factory = _factory()
+    target = AccountTarget(ACCOUNT, "prod", factory, (REGION, "eu-west-1"))
+    progress = _Recorder()
+    snap = collect([target], workers=2, started_at="2026-01-01T00:00:00Z", progress=progress)
+    assert progress.accounts == 1
+    assert progress.ready == [ACCOUNT]
+    assert sorted(progress.regions) == ["eu-west-1", REGION]
+    assert snap.region_names == ["eu-west-1", REGION]
+    assert snap.accounts == {ACCOUNT: "prod"}
+    assert snap.gaps == ()
+    assert snap.started_at == "2026-01-01T00:00:00Z"
+    # us-east-1 has a CloudWatch Logs flow log (every kind), eu-west-1 is empty.
+    assert factory.counter.calls == len(SPECS) + len(ALWAYS)
+    us = next(r for r in snap.regions if r.region == REGION)
+    eu = next(r for r in snap.regions if r.region == "eu-west-1")
+    assert seeded["vpcs"] in {v["VpcId"] for v in us.resources["vpcs"]}
+    assert seeded["vpcs"] not in {v["VpcId"] for v in eu.resources["vpcs"]}
+
+
 # -- botocore Stubber: real AWS shapes moto does not produce --------------------------------
 
 
-def _route_table(rtb_id: str) -> dict[str, Any]:
-    return {"RouteTableId": rtb_id, "VpcId": "vpc-1", "Routes": [], "Associations": []}
+def _page_params(spec: ResourceSpec, token: str | None = None) -> dict[str, Any]:
+    """The parameters a page request must carry: the API's limit key set to the page size."""
+    if spec.page_size is None:
+        return {}
+    model = botocore.session.get_session().get_paginator_model(spec.service)
+    paging = model.get_paginator(spec.operation)
+    params: dict[str, Any] = {paging["limit_key"]: spec.page_size}
+    if token is not None:
+        params[paging["input_token"]] = token
+    return params
 
 
-def _record_calls(client: Any) -> list[str]:
-    """The operations the client is asked for, in order.
+class _Stubs:
+    """Stubbers on the factory's (cached) clients of every service, and the calls made."""
 
-    Stubber answers in before-call, ahead of the factory's call counter, so the calls are
-    counted one event earlier, where the guard also looks.
-    """
-    calls: list[str] = []
+    def __init__(self, factory: ClientFactory, stack: contextlib.ExitStack) -> None:
+        self.calls: list[str] = []
+        self.by_service: dict[str, Stubber] = {}
+        for service in sorted({s.service for s in SPECS}):
+            client = factory.client(service, REGION)
+            # Stubber answers in before-call, ahead of the factory's call counter, so calls
+            # are recorded one event earlier, where the guard also looks.
+            client.meta.events.register(f"before-parameter-build.{service}", self._on_build)
+            self.by_service[service] = stack.enter_context(Stubber(client))
 
-    def on_build(model: Any, **_: Any) -> None:
-        calls.append(model.name)
+    def _on_build(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
 
-    client.meta.events.register("before-parameter-build.ec2", on_build)
-    return calls
+    def ok(self, spec: ResourceSpec, items: list[dict[str, Any]] | None = None) -> None:
+        """Queue a one-page answer."""
+        self.by_service[spec.service].add_response(
+            spec.method, {spec.result_key: items or []}, _page_params(spec)
+        )
+
+    def error(self, spec: ResourceSpec, code: str, status: int = 403) -> None:
+        """Queue an AWS error answer."""
+        self.by_service[spec.service].add_client_error(
+            spec.method,
+            service_error_code=code,
+            service_message=f"{code} on {spec.operation}",
+            http_status_code=status,
+            expected_params=_page_params(spec),
+        )
+
+    def done(self) -> None:
+        """Every queued answer was asked for."""
+        for stubber in self.by_service.values():
+            stubber.assert_no_pending_responses()
 
 
-def _stub_all(
-    stubber: Stubber,
-    overrides: dict[str, Any] | None = None,
-) -> None:
-    """Queue one answer per spec, in collection order; `overrides[kind]` replaces the default.
-
-    An override is a callable taking (stubber, spec) that queues its own responses.
-    """
-    overrides = overrides or {}
-    for spec in SPECS:
-        if spec.kind in overrides:
-            overrides[spec.kind](stubber, spec)
-            continue
-        params = {} if spec.page_size is None else {"MaxResults": spec.page_size}
-        stubber.add_response(spec.method, {spec.result_key: []}, params)
-
-
-def test_pagination_reads_every_page_with_the_spec_page_size() -> None:
+@pytest.fixture
+def stubbed() -> Iterator[tuple[ClientFactory, _Stubs]]:
+    """A factory whose clients answer only what a test queues."""
     factory = _factory()
-    client = factory.client("ec2", REGION)
-    size = SPEC["route_tables"].page_size
-    assert size == 100
+    with contextlib.ExitStack() as stack:
+        yield factory, _Stubs(factory, stack)
 
-    def two_pages(stubber: Stubber, spec: ResourceSpec) -> None:
-        stubber.add_response(
-            spec.method,
-            {spec.result_key: [_route_table("rtb-1"), _route_table("rtb-2")], "NextToken": "t1"},
-            {"MaxResults": size},
-        )
-        stubber.add_response(
-            spec.method,
-            {spec.result_key: [_route_table("rtb-3")]},
-            {"MaxResults": size, "NextToken": "t1"},
-        )
 
-    calls = _record_calls(client)
-    with Stubber(client) as stubber:
-        _stub_all(stubber, {"route_tables": two_pages})
-        result = collect_region(factory, ACCOUNT, REGION)
-        stubber.assert_no_pending_responses()
+def test_pagination_reads_every_page_with_the_spec_page_size(
+    stubbed: tuple[ClientFactory, _Stubs],
+) -> None:
+    factory, stubs = stubbed
+    spec = SPEC["route_tables"]
+    assert spec.page_size == 100
+    ec2 = stubs.by_service["ec2"]
+
+    def table(rtb_id: str) -> dict[str, Any]:
+        return {"RouteTableId": rtb_id, "VpcId": "vpc-1", "Routes": [], "Associations": []}
+
+    for s in ALWAYS:
+        if s is not spec:
+            stubs.ok(s)
+            continue
+        ec2.add_response(
+            s.method,
+            {s.result_key: [table("rtb-1"), table("rtb-2")], "NextToken": "t1"},
+            {"MaxResults": 100},
+        )
+        ec2.add_response(
+            s.method, {s.result_key: [table("rtb-3")]}, {"MaxResults": 100, "NextToken": "t1"}
+        )
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
     assert result.gaps == ()
     assert [t["RouteTableId"] for t in result.data.resources["route_tables"]] == [
         "rtb-1",
         "rtb-2",
         "rtb-3",
     ]
-    assert calls.count("DescribeRouteTables") == 2
-    assert len(calls) == len(SPECS) + 1
+    assert stubs.calls.count("DescribeRouteTables") == 2
+    assert len(stubs.calls) == len(ALWAYS) + 1
 
 
-def test_every_paginated_spec_sends_its_max_results() -> None:
-    # Stubber checks the parameters of each call: MaxResults is the spec's page size, and
-    # the one unpaginated operation (DescribeVpnGateways) is called without it.
-    factory = _factory()
-    client = factory.client("ec2", REGION)
-    calls = _record_calls(client)
-    with Stubber(client) as stubber:
-        _stub_all(stubber)
-        result = collect_region(factory, ACCOUNT, REGION)
-        stubber.assert_no_pending_responses()
+def test_every_paginated_spec_sends_its_page_size(stubbed: tuple[ClientFactory, _Stubs]) -> None:
+    # Stubber checks the parameters of each call: the limit is the spec's page size, and an
+    # unpaginated operation (DescribeVpnGateways) is called without one. A mismatch would
+    # surface as a gap.
+    factory, stubs = stubbed
+    for spec in ALWAYS:
+        stubs.ok(spec)
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
     assert result.gaps == ()
-    assert calls == [s.operation for s in SPECS]
-    assert all(result.data.resources[s.kind] == [] for s in SPECS)
+    assert stubs.calls == [s.operation for s in ALWAYS]
+    assert all(result.data.resources[s.kind] == [] for s in ALWAYS)
 
 
-def _error(code: str, status: int) -> Any:
-    def queue(stubber: Stubber, spec: ResourceSpec) -> None:
-        params = {} if spec.page_size is None else {"MaxResults": spec.page_size}
-        stubber.add_client_error(
-            spec.method,
-            service_error_code=code,
-            service_message=f"{code} on {spec.operation}",
-            http_status_code=status,
-            expected_params=params,
-        )
+def test_conditional_kinds_are_read_when_called_for(
+    stubbed: tuple[ClientFactory, _Stubs],
+) -> None:
+    factory, stubs = stubbed
+    conditional = [s for s in SPECS if s.needed is not None]
+    cloudwatch_flow_log = {
+        "FlowLogId": "fl-1",
+        "ResourceId": "vpc-1",
+        "FlowLogStatus": "ACTIVE",
+        "LogDestinationType": "cloud-watch-logs",
+        "LogGroupName": "flow-logs",
+    }
+    for spec in SPECS:
+        stubs.ok(spec, [cloudwatch_flow_log] if spec.kind == "flow_logs" else None)
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
+    assert result.gaps == ()
+    assert stubs.calls == [s.operation for s in SPECS]
+    assert set(result.data.resources) >= {s.kind for s in conditional}
 
-    return queue
 
-
-def test_access_denied_on_one_call_is_one_gap_and_the_rest_is_read() -> None:
-    factory = _factory()
-    client = factory.client("ec2", REGION)
-    calls = _record_calls(client)
-    with Stubber(client) as stubber:
-        _stub_all(stubber, {"flow_logs": _error("AccessDenied", 403)})
-        result = collect_region(factory, ACCOUNT, REGION)
-        stubber.assert_no_pending_responses()
+def test_access_denied_on_one_call_is_one_gap_and_the_rest_is_read(
+    stubbed: tuple[ClientFactory, _Stubs],
+) -> None:
+    factory, stubs = stubbed
+    for spec in ALWAYS:
+        if spec.kind == "flow_logs":
+            stubs.error(spec, "AccessDenied")
+        else:
+            stubs.ok(spec)
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
     assert result.gaps == (
         Gap(
             ACCOUNT,
@@ -305,41 +359,39 @@ def test_access_denied_on_one_call_is_one_gap_and_the_rest_is_read() -> None:
             "AccessDenied on DescribeFlowLogs",
         ),
     )
-    assert "flow_logs" not in result.data.resources
-    assert set(result.data.resources) == set(SPEC) - {"flow_logs"}
+    assert set(result.data.resources) == ALWAYS_KINDS - {"flow_logs"}
     # Every kind after the refused one was still asked for, once.
-    assert calls == [s.operation for s in SPECS]
+    assert stubs.calls == [s.operation for s in ALWAYS]
 
 
-def test_two_refused_calls_give_two_gaps() -> None:
-    factory = _factory()
-    with Stubber(factory.client("ec2", REGION)) as stubber:
-        _stub_all(
-            stubber,
-            {
-                "vpcs": _error("UnauthorizedOperation", 403),
-                "endpoints": _error("AccessDenied", 403),
-            },
-        )
-        result = collect_region(factory, ACCOUNT, REGION)
-        stubber.assert_no_pending_responses()
+def test_two_refused_calls_give_two_gaps(stubbed: tuple[ClientFactory, _Stubs]) -> None:
+    factory, stubs = stubbed
+    refused = {"vpcs": "UnauthorizedOperation", "endpoints": "AccessDenied"}
+    for spec in ALWAYS:
+        if spec.kind in refused:
+            stubs.error(spec, refused[spec.kind])
+        else:
+            stubs.ok(spec)
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
     assert [(g.operation, g.error_code) for g in result.gaps] == [
         ("ec2:DescribeVpcs", "UnauthorizedOperation"),
         ("ec2:DescribeVpcEndpoints", "AccessDenied"),
     ]
-    assert set(result.data.resources) == set(SPEC) - {"vpcs", "endpoints"}
+    assert set(result.data.resources) == ALWAYS_KINDS - set(refused)
 
 
 @pytest.mark.parametrize(("code", "status"), [("AuthFailure", 401), ("OptInRequired", 401)])
-def test_region_wide_error_is_one_gap_and_stops_the_region(code: str, status: int) -> None:
-    factory = _factory()
-    client = factory.client("ec2", REGION)
-    calls = _record_calls(client)
-    with Stubber(client) as stubber:
-        stubber.add_response("describe_vpcs", {"Vpcs": [{"VpcId": "vpc-1"}]}, {"MaxResults": 1000})
-        _error(code, status)(stubber, SPEC["subnets"])
-        result = collect_region(factory, ACCOUNT, REGION)
-        stubber.assert_no_pending_responses()
+def test_region_wide_error_is_one_gap_and_stops_the_region(
+    code: str, status: int, stubbed: tuple[ClientFactory, _Stubs]
+) -> None:
+    factory, stubs = stubbed
+    assert SPECS[0].kind == "vpcs"
+    assert SPECS[1].kind == "subnets"
+    stubs.ok(SPEC["vpcs"], [{"VpcId": "vpc-1"}])
+    stubs.error(SPEC["subnets"], code, status)
+    result = collect_region(factory, ACCOUNT, REGION)
+    stubs.done()
     assert len(result.gaps) == 1
     gap = result.gaps[0]
     assert (gap.account_id, gap.region, gap.operation, gap.error_code) == (
@@ -350,8 +402,11 @@ def test_region_wide_error_is_one_gap_and_stops_the_region(code: str, status: in
     )
     assert "ec2:DescribeSubnets" in gap.message
     assert f"{code} on DescribeSubnets" in gap.message
-    # No call after the region-wide refusal.
-    assert calls == ["DescribeVpcs", "DescribeSubnets"]
+    # No call after the region-wide refusal (an unqueued call would also have been a gap).
+    assert stubs.calls == ["DescribeVpcs", "DescribeSubnets"]
+
+
+# -- connection failures ------------------------------------------------------------------
 
 
 def _no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -380,10 +435,29 @@ def test_read_timeout_is_a_gap_named_after_the_error(
         ("ec2:DescribeSubnets", "ReadTimeoutError")
     ]
     assert result.gaps[0].region == REGION
-    assert "subnets" not in result.data.resources
     # The other kinds still came from moto.
-    assert set(result.data.resources) == set(SPEC) - {"subnets"}
+    assert set(result.data.resources) == ALWAYS_KINDS - {"subnets"}
     assert result.data.resources["vpcs"]
+
+
+def test_a_timeout_that_a_retry_cures_is_no_gap(moto: None) -> None:
+    # The factory's own retry policy (adaptive): one failed attempt, then success.
+    factory = _factory()
+    client = factory.client("ec2", REGION)
+    failures = [botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1")]
+
+    def time_out_once(event_name: str, **_: Any) -> None:
+        if event_name.endswith(".DescribeSubnets") and failures:
+            raise failures.pop()
+
+    # On the generic event, so it runs after the factory's attempt counter, as a network
+    # failure would.
+    client.meta.events.register("before-send", time_out_once)
+    result = collect_region(factory, ACCOUNT, REGION)
+    assert result.gaps == ()
+    assert result.data.resources["subnets"]
+    assert factory.counter.calls == len(ALWAYS)
+    assert factory.counter.attempts == len(ALWAYS) + 1
 
 
 def _closed_port() -> int:
@@ -397,7 +471,7 @@ def test_unreachable_endpoint_gives_a_gap_per_kind(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     factory = _factory()
     result = collect_region(factory, ACCOUNT, REGION)
-    assert [g.operation for g in result.gaps] == [f"ec2:{s.operation}" for s in SPECS]
+    assert [g.operation for g in result.gaps] == [_op(s) for s in ALWAYS]
     assert {g.error_code for g in result.gaps} == {"EndpointConnectionError"}
     assert all(g.message for g in result.gaps)
     assert result.data.resources == {}

@@ -25,7 +25,17 @@ log = structlog.get_logger(__name__)
 
 # Error codes that say the whole region is closed to these credentials: after one of them,
 # the other calls in that region would fail the same way, so they are not made.
-REGION_WIDE_CODES = frozenset({"AuthFailure", "OptInRequired", "InvalidClientTokenId"})
+REGION_WIDE_CODES = frozenset(
+    {
+        "AuthFailure",
+        "OptInRequired",
+        "InvalidClientTokenId",
+        # Credentials that expired mid-scan fail every later call the same way.
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def plan_regions(
         str(r["RegionName"]): str(r.get("OptInStatus") or "opt-in-not-required")
         for r in resp.get("Regions", [])
     }
-    unknown = sorted(set(include) - set(status))
+    unknown = sorted((set(include) | set(exclude)) - set(status))
     if unknown:
         raise ConfigError(
             f"unknown region {unknown[0]!r}: not among the {len(status)} regions AWS lists"

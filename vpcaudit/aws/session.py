@@ -37,9 +37,10 @@ SessionHook = Callable[[boto3.Session], None]
 def client_config(max_attempts: int = 10) -> Config:
     """Client settings for every scanner call: adaptive retries and bounded timeouts."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        # total_max_attempts counts the first try too (max_attempts counts retries only).
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         connect_timeout=5,
-        read_timeout=30,
+        read_timeout=20,
         max_pool_connections=32,
         user_agent_extra=f"vpcaudit/{__version__}",
     )

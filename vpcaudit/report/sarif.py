@@ -145,6 +145,8 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
     # its results carry (a policy override or a rule's own grading), not just its default.
     top: dict[str, Severity] = {}
     for f in findings:
+        if f.suppressed:
+            continue  # a waived finding should not raise what GitHub shows for the rule
         if f.rule_id not in top or f.severity.rank > top[f.rule_id].rank:
             top[f.rule_id] = f.severity
     descriptors = [

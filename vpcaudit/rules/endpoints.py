@@ -16,6 +16,9 @@ from vpcaudit.rules.common import cli, endpoint_ref, route_table_ref
 _GATEWAY_SERVICE = re.compile(
     r"^(?:cn\.)?com\.amazonaws\.(?P<region>[a-z0-9-]+)\.(?P<service>s3|dynamodb)$"
 )
+# An AWS service's endpoint name; com.amazonaws.vpce.<region>.vpce-svc-... are PrivateLink
+# services of other accounts.
+_AWS_SERVICE = re.compile(r"^(?:cn\.)?com\.amazonaws\.(?!vpce\.)")
 _GONE = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
 
 
@@ -266,7 +269,7 @@ def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
                 "vpc_id": ep.vpc_id,
                 "associated": sorted(ep.route_table_ids),
                 "missing": ids,
-                "missing_subnets": sorted(s for t in missing for s in t.subnet_ids),
+                "missing_subnets": _subnets_using(inv, ep.vpc_id, missing),
             },
             remediation=cli(
                 f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
@@ -275,6 +278,15 @@ def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
                 ep.account_id,
             ),
         )
+
+
+def _subnets_using(inv: Inventory, vpc_id: str, tables: list[RouteTable]) -> list[str]:
+    """The subnets that use these tables: explicitly, or by default through the main table."""
+    explicit = {s for t in inv.route_tables_of(vpc_id) for s in t.subnet_ids}
+    out = {s for t in tables for s in t.subnet_ids}
+    if any(t.is_main for t in tables):
+        out |= {s.subnet_id for s in inv.subnets_of(vpc_id) if s.subnet_id not in explicit}
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -518,7 +530,7 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
     for ep in inv.endpoints:
         if ep.endpoint_type.lower() != "interface" or not _live(ep) or ep.private_dns_enabled:
             continue
-        if ".amazonaws." not in ep.service_name:
+        if not _AWS_SERVICE.match(ep.service_name):
             continue  # PrivateLink services of other accounts choose their own DNS
         yield Violation(
             resource=endpoint_ref(ep),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,8 +147,11 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
         if dest is None or side is None:
             continue  # prefix-list destinations are not judged
         peer = p.other(side)
-        same = [c for c in peer_cidrs(inv, peer) if c.version == dest.version]
-        if not same or any(dest.overlaps(c) for c in same):
+        known = peer_cidrs(inv, peer)
+        same = [c for c in known if c.version == dest.version]
+        # A peer with no block of the route's IP version drops all of it (e.g. IPv6 routes to
+        # an IPv4-only VPC); a peer whose blocks are unknown is not judged.
+        if not known or any(dest.overlaps(c) for c in same):
             continue
         yield Violation(
             resource=route_table_ref(t),
@@ -396,8 +400,9 @@ def _sweep(
         if n:
             counts[v.vpc_id] += n
             room = max(sample - len(hits[v.vpc_id]), 0)
-            near = [*reversed(stack), *range(i + 1, min(inside_end, i + 1 + sample))]
-            hits[v.vpc_id].extend(blocks[j] for j in near[:room])
+            # islice: copying a deep stack for every block would make identical blocks O(n^2).
+            near = itertools.chain(reversed(stack), range(i + 1, min(inside_end, i + 1 + sample)))
+            hits[v.vpc_id].extend(blocks[j] for j in itertools.islice(near, room))
         stack.append(i)
 
 
