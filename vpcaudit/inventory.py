@@ -69,6 +69,11 @@ def _tags(item: RawItem) -> Mapping[str, str]:
     return {str(t.get("Key", "")): str(t.get("Value", "")) for t in item.get("Tags") or []}
 
 
+def parse_network(text: str) -> Network | None:
+    """A CIDR string as an IPv4/IPv6 network (cached), or None when it is not one."""
+    return _net(text)
+
+
 @functools.lru_cache(maxsize=65536)
 def _net(text: str) -> Network | None:
     # Cached: the same CIDR strings recur across peerings, subnets and routes.
@@ -441,6 +446,10 @@ class Inventory:
         ) not in self._failed
 
     # -- indexes (built once, lazily, then shared by every rule) ----------------------------
+
+    def memo(self, name: str) -> Any:
+        """A dict that lives as long as this inventory, for a rule helper's memoised answers."""
+        return self._cached("memo:" + name, dict)
 
     def _cached(self, name: str, build: Any) -> Any:
         if name not in self._index:

@@ -94,8 +94,13 @@ def destination_flag(destination: str) -> str:
 
 def peer_cidrs(inv: Inventory, side: PeeringSide) -> tuple[Network, ...]:
     """A peering side's CIDRs: what the peering reports, plus the VPC's own when scanned."""
-    vpc = inv.vpc(side.vpc_id)
-    return tuple(sorted(set(side.cidrs) | set(vpc.cidrs if vpc else ()), key=_net_key))
+    # Memoised on the inventory: several rules ask for every route and peering.
+    cache: dict[tuple[str, tuple[Network, ...]], tuple[Network, ...]] = inv.memo("peer_cidrs")
+    key = (side.vpc_id, side.cidrs)
+    if key not in cache:
+        vpc = inv.vpc(side.vpc_id)
+        cache[key] = tuple(sorted(set(side.cidrs) | set(vpc.cidrs if vpc else ()), key=_net_key))
+    return cache[key]
 
 
 def _net_key(n: Network) -> tuple[int, int, int]:
