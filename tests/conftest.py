@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 import structlog
 
 from tests.servers import LOOPBACK, CliResult, MotoServer, apply_env, run_vpcaudit, sandbox_env
+from vpcaudit.demo.fidelity import MotoFidelity
+from vpcaudit.demo.seed import Seeded, seed
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +50,11 @@ def moto_server() -> Iterator[MotoServer]:
 def run_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """Run `python -m vpcaudit ARGS` in a subprocess (see tests.servers.run_vpcaudit)."""
     return functools.partial(run_vpcaudit, cwd=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def seeded_org(moto_server: MotoServer) -> Iterator[Seeded]:
+    """The demo organization seeded once into this module's moto server (over HTTP)."""
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, sandbox_env(os.environ, endpoint=moto_server.endpoint))
+        yield seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))

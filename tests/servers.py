@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 FAKE_ACCESS_KEY = "AKIATESTTESTTESTTEST"
@@ -107,3 +108,10 @@ def run_vpcaudit(
         check=False,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def make_bucket(server: MotoServer, name: str) -> None:
+    """Create an S3 bucket in the moto server (idempotent)."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=server.endpoint)
+    if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=name)

@@ -8,20 +8,16 @@ that also publishes to an S3 bucket of the moto server.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.servers import MotoServer, run_vpcaudit, sandbox_env
-from vpcaudit.demo.fidelity import MotoFidelity
-from vpcaudit.demo.seed import Seeded, seed
+from tests.servers import MotoServer, make_bucket, run_vpcaudit
+from vpcaudit.demo.seed import Seeded
 
 DOCKERFILE = Path(__file__).parent.parent / "Dockerfile"
 BUCKET = "audit-reports"
@@ -47,14 +43,10 @@ def image_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(moto_server: MotoServer) -> Iterator[Seeded]:
-    """The demo organization, seeded into the moto server once for this module."""
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in sandbox_env(os.environ, endpoint=moto_server.endpoint).items():
-            mp.setenv(k, v)
-        s = seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        yield s
+def seeded(seeded_org: Seeded, moto_server: MotoServer) -> Seeded:
+    """The demo organization (tests/conftest.py), with this module's bucket."""
+    make_bucket(moto_server, BUCKET)
+    return seeded_org
 
 
 def test_the_image_runs_vpcaudit_with_a_scan_to_reports() -> None:

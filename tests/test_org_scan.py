@@ -13,8 +13,7 @@ import datetime as dt
 import io
 import json
 import os
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,12 @@ import boto3
 import pytest
 import structlog
 
+from tests.servers import MotoServer, apply_env, sandbox_env
 from vpcaudit.aws.collect import SPECS, PreparedAccount, RegionResult
 from vpcaudit.cli import main
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, PARTNER_ACCOUNT, Seeded, seed
-from vpcaudit.demo.server import LOOPBACK, Fault, FaultyAws, serve
+from vpcaudit.demo.server import Fault, FaultyAws, serve
 from vpcaudit.evaluate import evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.policy import load_policy
@@ -59,39 +59,21 @@ REGION_OPS = tuple(
     for s in SPECS
     if getattr(s, "needed", None) is None
 )
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def _env(endpoint: str) -> dict[str, str]:
-    assert endpoint.startswith(f"http://{LOOPBACK}:"), endpoint
+    """The sandbox environment (tests.servers) pointed at endpoint, with this module's keys."""
     return {
-        "AWS_ENDPOINT_URL": endpoint,
+        **sandbox_env(os.environ, endpoint=endpoint),
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_SESSION_TOKEN": SESSION_TOKEN,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "*",
     }
-
-
-def _apply_env(mp: pytest.MonkeyPatch, env: Mapping[str, str]) -> None:
-    """Only these AWS_* settings, and no proxy that could route 127.0.0.1 elsewhere."""
-    for key in list(os.environ):
-        if (key.startswith("AWS_") and key not in env) or key in _PROXY_VARS:
-            mp.delenv(key)
-    for key, value in env.items():
-        mp.setenv(key, value)
 
 
 def _reset_moto(endpoint: str) -> None:
     """Empty moto's process-wide state (other modules may have used it)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
-    with opener.open(req, timeout=10) as resp:
-        assert resp.status == 200
+    MotoServer(endpoint).reset()
 
 
 def _assumed_roles() -> list[Any]:
@@ -193,7 +175,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     with serve(latency=0.0, faults=[]) as (endpoint, app):
         try:
             with pytest.MonkeyPatch.context() as mp:
-                _apply_env(mp, _env(endpoint))
+                apply_env(mp, _env(endpoint))
                 _reset_moto(endpoint)
                 fidelity = MotoFidelity()
                 seeded = seed(boto3.Session(), fidelity, dt.datetime.now(dt.UTC))
@@ -215,7 +197,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
 @pytest.fixture
 def env(org: Org, monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
     """Point this test's environment at the module's server, with no faults and zero counts."""
-    _apply_env(monkeypatch, _env(org.endpoint))
+    apply_env(monkeypatch, _env(org.endpoint))
     org.app.faults.clear()
     org.app.reset_counts()
     yield org

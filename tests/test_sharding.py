@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.servers import MotoServer, run_vpcaudit, sandbox_env
-from vpcaudit.demo.fidelity import MotoFidelity
-from vpcaudit.demo.seed import Seeded, seed
+from tests.servers import MotoServer, make_bucket, run_vpcaudit
+from vpcaudit.demo.seed import Seeded
 from vpcaudit.scan import shard_of
 
 REGIONS = ("--region", "us-east-1", "--region", "eu-west-1")
@@ -21,14 +16,10 @@ BUCKET = "shard-snapshots"
 
 
 @pytest.fixture(scope="module")
-def seeded(moto_server: MotoServer) -> Iterator[Seeded]:
-    """The demo organization, seeded once into this module's moto server."""
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in sandbox_env(os.environ, endpoint=moto_server.endpoint).items():
-            mp.setenv(k, v)
-        s = seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        yield s
+def seeded(seeded_org: Seeded, moto_server: MotoServer) -> Seeded:
+    """The demo organization (tests/conftest.py), with this module's bucket."""
+    make_bucket(moto_server, BUCKET)
+    return seeded_org
 
 
 def _findings(path: Path) -> set[tuple[str, str, str, str]]:

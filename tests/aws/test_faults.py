@@ -15,8 +15,7 @@ import datetime as dt
 import io
 import json
 import os
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,12 @@ import botocore.retries.standard
 import pytest
 import structlog
 
+from tests.servers import MotoServer, apply_env, sandbox_env
 from vpcaudit.aws.collect import SPECS
 from vpcaudit.cli import main
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import Seeded, seed
-from vpcaudit.demo.server import LOOPBACK, Fault, FaultyAws, serve
+from vpcaudit.demo.server import Fault, FaultyAws, serve
 
 REGIONS = ("us-east-1", "eu-west-1")
 REGION_ARGS = ("--region", REGIONS[0], "--region", REGIONS[1])
@@ -55,38 +55,20 @@ REGION_OPS = tuple(
     if getattr(s, "needed", None) is None
 )
 EC2_OPS = tuple(op for op in REGION_OPS if op.startswith("ec2:"))
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def _env(endpoint: str) -> dict[str, str]:
-    assert endpoint.startswith(f"http://{LOOPBACK}:"), endpoint
+    """The sandbox environment (tests.servers) pointed at endpoint, with this module's keys."""
     return {
-        "AWS_ENDPOINT_URL": endpoint,
+        **sandbox_env(os.environ, endpoint=endpoint),
         "AWS_ACCESS_KEY_ID": "AKIAFAULTTESTKEY0001",
         "AWS_SECRET_ACCESS_KEY": "fault-test-secret-not-real",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "*",
     }
-
-
-def _apply_env(mp: pytest.MonkeyPatch, env: Mapping[str, str]) -> None:
-    """Only these AWS_* settings, and no proxy that could route 127.0.0.1 elsewhere."""
-    for key in list(os.environ):
-        if (key.startswith("AWS_") and key not in env) or key in _PROXY_VARS:
-            mp.delenv(key)
-    for key, value in env.items():
-        mp.setenv(key, value)
 
 
 def _reset_moto(endpoint: str) -> None:
     """Empty moto's process-wide state (other modules may have used it)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
-    with opener.open(req, timeout=10) as resp:
-        assert resp.status == 200
+    MotoServer(endpoint).reset()
 
 
 @dataclass(frozen=True)
@@ -175,7 +157,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with serve(latency=0.0, faults=[]) as (endpoint, app):
         try:
             with pytest.MonkeyPatch.context() as mp:
-                _apply_env(mp, _env(endpoint))
+                apply_env(mp, _env(endpoint))
                 _reset_moto(endpoint)
                 seeded = seed(boto3.Session(), MotoFidelity(), dt.datetime.now(dt.UTC))
                 clean = _scan(app, tmp_path_factory.mktemp("clean"))
@@ -191,7 +173,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 @pytest.fixture
 def env(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """Point this test's environment at the module's server, with no faults and zero counts."""
-    _apply_env(monkeypatch, _env(world.endpoint))
+    apply_env(monkeypatch, _env(world.endpoint))
     world.app.faults.clear()
     world.app.reset_counts()
     yield world
