@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,9 @@ def make_session(
     profile: str | None = None, region: str | None = None, hook: SessionHook | None = None
 ) -> boto3.Session:
     """Open a boto3 session for a profile (or the default chain), as one clear error if bad."""
+    # boto3 reads only AWS_DEFAULT_REGION; AWS_REGION is what ECS, EKS and the other SDKs set
+    # (and the AWS CLI v2 prefers it), so honour it too.
+    region = region or os.environ.get("AWS_REGION") or None
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
