@@ -10,6 +10,8 @@ from typing import Any
 
 from vpcaudit.errors import ConfigError
 
+_FINDING_KEYS = ("fingerprint", "rule_id", "severity", "account_id", "region", "resource_id")
+
 
 @dataclass(frozen=True)
 class BaselineDiff:
@@ -44,8 +46,10 @@ def load_report(path: Path) -> dict[str, Any]:
     ):
         raise ConfigError(f"{path}: not a vpcaudit JSON report (vpcaudit scan --format json)")
     for f in doc["findings"]:
-        if not isinstance(f, dict) or not isinstance(f.get("fingerprint"), str):
-            raise ConfigError(f"{path}: a finding has no fingerprint")
+        if not isinstance(f, dict) or not all(isinstance(f.get(k), str) for k in _FINDING_KEYS):
+            raise ConfigError(
+                f"{path}: a finding lacks one of {', '.join(_FINDING_KEYS)}: not a vpcaudit report"
+            )
     return doc
 
 
@@ -72,15 +76,21 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any], source: str) ->
     old_by_fp = {f["fingerprint"]: f for f in old["findings"]}
     new_fps = {f["fingerprint"] for f in new["findings"]}
     was_read = _was_read(new)
-    resolved, unknown = [], []
+    rules_run = (new.get("summary") or {}).get("rules_run")
+    undecided = {(u.get("rule_id"), u.get("resource_id")) for u in new.get("unverified") or []}
+    resolved: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
     for fp, f in sorted(old_by_fp.items()):
         if fp in new_fps:
             continue
-        # A finding is resolved only where this scan looked: never claim an unread place clean.
-        if was_read(f.get("account_id", ""), f.get("region", "")):
-            resolved.append(f)
-        else:
-            unknown.append(f)
+        # Resolved only if this run checked it again: the place was read, the rule ran, and
+        # the rule could decide (e.g. both sides of a peering were read).
+        rechecked = (
+            was_read(f.get("account_id", ""), f.get("region", ""))
+            and (rules_run is None or f.get("rule_id") in rules_run)
+            and (f.get("rule_id"), f.get("resource_id")) not in undecided
+        )
+        (resolved if rechecked else unknown).append(f)
     return BaselineDiff(
         source=source,
         new=frozenset(new_fps - set(old_by_fp)),

@@ -32,7 +32,7 @@ from vpcaudit.rules.registry import load_rules
 from vpcaudit.scan import ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot, merge_snapshots
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 3, 4
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) went away: not an error of ours, and no traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug must not look like findings
+        # Exit 1 means "findings" to a scheduler; an internal error gets its own code, one line
+        # on stderr, and the traceback in the debug log.
+        structlog.get_logger(__name__).debug("internal_error", exc_info=True)
+        print(
+            f"vpcaudit: internal error: {type(exc).__name__}: {exc} (a bug: rerun with "
+            f"--log-level debug for the traceback, and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("vpcaudit: interrupted", file=sys.stderr)
         return 130
@@ -86,7 +96,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     try:
         if args.demo:
             if args.profile or args.role_arn:
-                raise ConfigError("--demo scans the embedded demo organization; drop --profile")
+                raise ConfigError(
+                    "--demo scans the embedded demo organization; drop --profile/--role-arn"
+                )
             # moto is only installed with the demo extra, so it is imported only for --demo.
             from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
 

@@ -42,10 +42,14 @@ def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | N
         fmt = os.environ.get("VPCAUDIT_LOG_FORMAT") or ("console" if stream.isatty() else "json")
     if fmt not in ("console", "json"):
         fmt = "json"
-    renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    renderer: list[Any] = (
+        [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
         if fmt == "console"
-        else structlog.processors.JSONRenderer(sort_keys=True)
+        # JSON cannot carry an exc_info tuple: turn tracebacks into data first.
+        else [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(sort_keys=True),
+        ]
     )
     structlog.configure(
         processors=[
@@ -53,7 +57,7 @@ def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | N
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
-            renderer,
+            *renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]

@@ -280,6 +280,8 @@ def _coerce_params(rule: Rule[Any], params: Mapping[str, Any]) -> dict[str, Any]
             out[name] = origin(value)
         elif tp is float and isinstance(value, int):
             out[name] = float(value)  # YAML reads 48 as an int; the field is a float
+        elif tp is int and isinstance(value, float):
+            out[name] = int(value)  # JSON Schema's integer admits 5.0; the field wants 5
         else:
             out[name] = value
     return out

@@ -35,6 +35,7 @@ from vpcaudit.aws.targets import (
     check_account_ids,
     list_org_accounts,
     org_specs,
+    unscannable,
 )
 from vpcaudit.errors import ConfigError
 from vpcaudit.inventory import partition_of
@@ -96,6 +97,7 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
     base = ClientFactory(make_session(opts.profile, hook=opts.session_hook), counter)
     caller = identify(base)
     org_ids: frozenset[str] | None = None
+    skipped: list[Skipped] = []
     if opts.org:
         org = list_org_accounts(base)
         org_ids = frozenset(a for a, _, _ in org.accounts)
@@ -108,6 +110,11 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
             include_management=opts.org_include_management,
             partition=partition_of(base.home_region),
         )
+        # An account asked for by name that will not be read is said, not silently dropped.
+        skipped = [
+            Skipped(a, "*", why)
+            for a, why in unscannable(org, opts.accounts, opts.org_include_management)
+        ]
     elif opts.role_arns:
         specs = [
             AccountSpec(account_of_role(arn), "", arn)
@@ -129,7 +136,7 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
     extra = dict(opts.extra)
     if opts.shard is not None:
         extra["shard"] = f"{opts.shard[0]}/{opts.shard[1]}"
-    snap = build_snapshot(res, started, org_account_ids=org_ids, extra=extra)
+    snap = build_snapshot(res, started, org_account_ids=org_ids, extra=extra, skipped=skipped)
     return _with_call_counts(snap, counter)
 
 

@@ -189,6 +189,7 @@ def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
     """Join the snapshots of several shards into one, refusing overlaps that disagree."""
     if not snaps:
         raise SnapshotError("nothing to merge")
+    shards = _check_shards(snaps)
     regions: dict[tuple[str, str], RegionData] = {}
     for snap in snaps:
         for r in snap.regions:
@@ -219,5 +220,31 @@ def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
             sorted({k for s in snaps for k in s.skipped}, key=lambda k: (k.account_id, k.region))
         ),
         org_account_ids=frozenset().union(*orgs) if orgs else None,
-        extra={"merged_from": len(snaps), "stats": stats},
+        extra={"merged_from": len(snaps), "stats": stats, **({"shards": shards} if shards else {})},
     )
+
+
+def _check_shards(snaps: list[Snapshot]) -> list[str]:
+    """Shard snapshots must be every shard of one split, each once: a missing shard would
+    otherwise vanish from the merged scan without a gap."""
+    marks = [s.extra.get("shard") for s in snaps]
+    if not any(marks):
+        return []
+    if not all(marks):
+        raise SnapshotError("some snapshots are shards (--shard) and some are not: merge one split")
+    parsed = sorted((int(i), int(n)) for i, n in (str(m).split("/") for m in marks))
+    total = {n for _, n in parsed}
+    if len(total) != 1:
+        raise SnapshotError(f"the snapshots come from different splits: shards {marks}")
+    n = total.pop()
+    got = [i for i, _ in parsed]
+    if got != list(range(n)):
+        missing = sorted(set(range(n)) - set(got))
+        twice = sorted({i for i in got if got.count(i) > 1})
+        what = []
+        if missing:
+            what.append("missing " + ", ".join(f"{i}/{n}" for i in missing))
+        if twice:
+            what.append("given twice " + ", ".join(f"{i}/{n}" for i in twice))
+        raise SnapshotError(f"incomplete set of shards: {'; '.join(what)}")
+    return [f"{i}/{n}" for i, _ in parsed]

@@ -108,6 +108,22 @@ def org_specs(
     return specs
 
 
+def unscannable(
+    org: OrgAccounts, include: Sequence[str], include_management: bool
+) -> list[tuple[str, str]]:
+    """Accounts named with --accounts that an --org scan will not read, and why."""
+    states = {a: state for a, _, state in org.accounts}
+    out = []
+    for account_id in include:
+        if account_id not in states:
+            out.append((account_id, "not a member of the Organization"))
+        elif states[account_id] != "ACTIVE":
+            out.append((account_id, f"account is {states[account_id]}, not ACTIVE"))
+        elif account_id == org.management_account_id and not include_management:
+            out.append((account_id, "management account (add --org-include-management)"))
+    return out
+
+
 def role_arn_for(account_id: str, role_name: str, partition: str = "aws") -> str:
     """The ARN of a role by name in an account."""
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"

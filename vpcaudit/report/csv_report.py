@@ -28,8 +28,8 @@ COLUMNS = (
 
 
 def _safe(value: str) -> str:
-    """Defuse spreadsheet formulas: a cell starting with = + - @ is text, not a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """Defuse spreadsheet formulas: a cell starting with = + - @ tab or CR is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def render(data: ReportData) -> str:

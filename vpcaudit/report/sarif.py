@@ -184,7 +184,9 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
                 "automationDetails": {"id": f"{cat}/{data.started_at}"},
                 "invocations": [
                     {
-                        "executionSuccessful": True,
+                        # False when parts were not read: uploaded with --allow-partial, GitHub
+                        # would otherwise take missing alerts in unread regions as fixed.
+                        "executionSuccessful": data.complete,
                         "startTimeUtc": data.started_at,
                         "endTimeUtc": data.finished_at,
                         "toolExecutionNotifications": notifications,
