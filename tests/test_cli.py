@@ -24,7 +24,7 @@ from vpcaudit.demo.seed import Seeded
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Finding, Gap, ResourceRef, Severity
 from vpcaudit.report import ReportData
-from vpcaudit.snapshot import Snapshot
+from vpcaudit.snapshot import RegionData, Snapshot
 
 # The four headline rules of issue 2, whose ids design.md fixes. Other rules may run too; the
 # demo's "correct controls" are correct with respect to these four.
@@ -78,12 +78,26 @@ def _data(*findings: Finding, gaps: int = 0) -> ReportData:
         finished_at="2026-01-01T00:00:01Z",
         tool_version=__version__,
         accounts={ACCOUNT: ""},
-        regions=(),
+        # One region read (a scan that read nothing is never complete).
+        regions=(RegionData(ACCOUNT, "us-east-1", {}),),
         gaps=tuple(
             Gap(ACCOUNT, "us-east-1", f"ec2:Op{i}", "AccessDenied", "no") for i in range(gaps)
         ),
     )
     return ReportData.build(snap, Evaluation(tuple(findings), (), ()))
+
+
+def test_a_scan_that_read_nothing_is_not_complete() -> None:
+    snap = Snapshot(
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01Z",
+        tool_version=__version__,
+        accounts={ACCOUNT: ""},
+        regions=(),
+    )
+    data = ReportData.build(snap, Evaluation((), (), ()))
+    assert data.complete is False
+    assert cli.exit_code(data, LOW, False) == cli.EXIT_INCOMPLETE
 
 
 LOW, MEDIUM, HIGH, INFO, CRITICAL = (

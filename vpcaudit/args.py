@@ -30,7 +30,7 @@ def _severity_or_none(text: str) -> Severity | None:
     try:
         return Severity.parse(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"{exc}, or none") from None
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -40,7 +40,9 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         default=Format.TABLE.value,
         help="report format (default: table)",
     )
-    p.add_argument("--output", "-o", type=Path, help="write the report to FILE, not stdout")
+    p.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write the report to FILE, not stdout"
+    )
     p.add_argument(
         "--fail-on",
         type=_severity_or_none,
@@ -101,7 +103,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--log-level", choices=logs.LEVELS, default="warning")
+    p.add_argument(
+        "--log-level",
+        choices=logs.LEVELS,
+        default="warning",
+        help="log detail on stderr (default: warning)",
+    )
     p.add_argument(
         "--log-format",
         choices=("console", "json"),
@@ -142,7 +149,12 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
         help="assume this role and scan its account (repeatable)",
     )
     g.add_argument("--external-id", help="ExternalId for every role assumed")
-    g.add_argument("--role-session-name", default="vpcaudit")
+    g.add_argument(
+        "--role-session-name",
+        default="vpcaudit",
+        metavar="NAME",
+        help="session name of assumed roles, seen in CloudTrail (default: vpcaudit)",
+    )
     g.add_argument(
         "--duration",
         type=int,
@@ -181,7 +193,10 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = _Parser(prog="vpcaudit", description=__doc__)
+    parser = _Parser(
+        prog="vpcaudit",
+        description="Audit the VPC networking of AWS accounts and organizations (read-only).",
+    )
     parser.add_argument("--version", action="version", version=f"vpcaudit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -194,7 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REGION",
         help="scan only this region (repeatable; default: every enabled region)",
     )
-    scan.add_argument("--exclude-region", action="append", default=[], metavar="REGION")
+    scan.add_argument(
+        "--exclude-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="do not scan this region (repeatable)",
+    )
     _add_target_options(scan)
     scan.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
     scan.add_argument(
@@ -242,17 +263,29 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="compare two JSON reports: new, resolved, unchanged")
     diff.add_argument("old", type=Path, metavar="OLD.json")
     diff.add_argument("new", type=Path, metavar="NEW.json")
-    diff.add_argument("--format", choices=("table", "json"), default="table")
+    diff.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
     _add_common(diff)
 
     pol = sub.add_parser("policy", help="work with policy files")
-    pol_sub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    pol_sub = pol.add_subparsers(
+        dest="policy_command", metavar="check", required=True, parser_class=_Parser
+    )
     check = pol_sub.add_parser("check", help="validate policy files (no AWS access)")
-    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="policy YAML files")
     _add_common(check)
 
     rules = sub.add_parser("rules", help="list the rules, or show one")
-    rules.add_argument("rule_id", nargs="?")
-    rules.add_argument("--format", choices=("table", "json"), default="table")
+    rules.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="document this rule")
+    rules.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
     _add_common(rules)
     return parser

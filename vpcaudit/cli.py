@@ -132,6 +132,7 @@ def load_snapshot(src: str) -> Snapshot:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
+    destinations.check_file_destination(args.output)
     merged = merge_snapshots([load_snapshot(s) for s in args.snapshots])
     destinations.write_text(args.output, merged.dumps())
     print(
@@ -176,7 +177,15 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def output_plan(args: argparse.Namespace) -> OutputPlan:
-    """Read the output options; the baseline is loaded now, before any AWS call."""
+    """Read the output options, before any AWS call: the baseline is loaded, and every
+    destination is checked, so a typo does not cost a whole scan."""
+    for dest in [args.output, getattr(args, "save_snapshot", None)] + [
+        getattr(args, f"output_{fmt.value}", None) for fmt in Format
+    ]:
+        if dest is not None:
+            destinations.check_file_destination(dest)
+    for report_dir in args.report_to:
+        destinations.check_dir_destination(report_dir)
     extra = tuple(
         (fmt, path)
         for fmt in Format

@@ -7,6 +7,7 @@ outside the scanner's read-only guard, and only when the user names an s3:// des
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,35 @@ class S3Uri:
 def is_s3(text: str) -> bool:
     """True for an s3:// URI."""
     return text.startswith("s3://")
+
+
+def check_file_destination(dest: str | Path) -> None:
+    """Refuse, before any scanning, a file destination that cannot be written."""
+    text = str(dest)
+    if is_s3(text):
+        S3Uri.parse(text)
+        return
+    path = Path(text)
+    if path.is_dir():
+        raise ConfigError(f"cannot write {text}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {text}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"cannot write {text}: directory {parent} is not writable")
+
+
+def check_dir_destination(dest: str) -> None:
+    """Refuse, before any scanning, a --report-to directory that cannot be created or written."""
+    if is_s3(dest):
+        S3Uri.parse(dest)
+        return
+    path = Path(dest)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--report-to {dest}: exists and is not a directory")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise ConfigError(f"--report-to {dest}: {existing} is not a writable directory")
 
 
 def _s3_client(profile: str | None) -> Any:

@@ -80,6 +80,8 @@ def validate(opts: ScanOptions) -> None:
     check_account_ids(opts.exclude_accounts, "--exclude-accounts")
     for arn in opts.role_arns:
         account_of_role(arn)
+    if opts.regions and set(opts.regions) <= set(opts.exclude_regions):
+        raise ConfigError("no region left to scan: every --region is also an --exclude-region")
     if opts.org and opts.role_arns:
         raise ConfigError("--org and --role-arn cannot be combined")
     if opts.workers < 1:

@@ -201,6 +201,11 @@ def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
                 )
             regions[key] = r
     orgs = [s.org_account_ids for s in snaps if s.org_account_ids is not None]
+    if len({frozenset(o) for o in orgs}) > 1:
+        raise SnapshotError(
+            "the snapshots come from different Organizations (their member lists differ): "
+            "merge the shards of one scan"
+        )
     stats: dict[str, Any] = {}
     for s in snaps:
         for k, v in (s.extra.get("stats") or {}).items():

@@ -48,11 +48,14 @@ class ReportData:
     baseline: BaselineDiff | None = None
     read: tuple[tuple[str, str], ...] = ()
     """Every (account, region) the scan read."""
+    shard: str | None = None
+    """I/N when the snapshot is one shard of a split scan."""
 
     @property
     def complete(self) -> bool:
-        """True when every targeted account and region was read without a gap."""
-        return not self.gaps
+        """True when every targeted account and region was read without a gap (and something
+        was read at all: a scan of nothing is not a clean scan)."""
+        return not self.gaps and bool(self.read or not self.accounts)
 
     @classmethod
     def build(
@@ -75,6 +78,7 @@ class ReportData:
             evaluation=evaluation,
             rules=dict(rules or {}),
             read=tuple(sorted({(r.account_id, r.region) for r in snap.regions})),
+            shard=str(snap.extra["shard"]) if snap.extra.get("shard") else None,
             topology=topology or Topology(),
         )
 

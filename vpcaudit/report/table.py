@@ -18,6 +18,8 @@ def render(data: ReportData) -> str:
         f"vpcaudit {data.tool_version}: {len(data.accounts)} account(s), "
         f"{len(data.regions)} region(s), scanned {data.started_at} .. {data.finished_at}"
     )
+    if data.shard:
+        scope += f" (shard {data.shard} of the accounts: evaluate the merged shards)"
     out.append(scope)
     named = [f"{name}={a}" for a, name in sorted(data.account_names.items()) if name]
     if named:
@@ -27,7 +29,13 @@ def render(data: ReportData) -> str:
         out.append("\nNo findings.")
     for severity, group in groupby(findings, key=lambda f: f.severity):
         rows = [
-            [f.rule_id, f.resource.account_id, f.resource.region, f.resource.resource_id, f.message]
+            [
+                f.rule_id,
+                f.resource.account_id,
+                f.resource.region,
+                f.resource.resource_id,
+                (f"[{data.baseline.status(f.fingerprint)}] " if data.baseline else "") + f.message,
+            ]
             for f in group
         ]
         out.append(f"\n{severity.value.upper()} ({len(rows)})")
@@ -43,6 +51,7 @@ def render(data: ReportData) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
     out.append(f"\nSummary: {summary['total']} finding(s)" + (f" ({counts})" if counts else ""))
     out.extend(_waiver_lines(data))
+    out.extend(_baseline_lines(data))
     out.append(_coverage(data))
     if data.evaluation.unverified:
         out.append(f"\nUnverifiable checks ({len(data.evaluation.unverified)}):")
@@ -51,6 +60,22 @@ def render(data: ReportData) -> str:
             for u in data.evaluation.unverified
         )
     return "\n".join(out) + "\n"
+
+
+def _baseline_lines(data: ReportData) -> list[str]:
+    b = data.baseline
+    if b is None:
+        return []
+    lines = [
+        f"Since the baseline ({b.source}): {len(b.new)} new, {len(b.unchanged)} unchanged, "
+        f"{len(b.resolved)} resolved, {len(b.unknown)} not rechecked"
+    ]
+    lines.extend(
+        f"  resolved: {f.get('rule_id')} {f.get('account_id')} {f.get('region')} "
+        f"{f.get('resource_id')}"
+        for f in b.resolved
+    )
+    return lines
 
 
 def _waiver_lines(data: ReportData) -> list[str]:
@@ -74,6 +99,11 @@ def _waiver_lines(data: ReportData) -> list[str]:
 
 
 def _coverage(data: ReportData) -> str:
+    if not data.read and data.accounts and not data.gaps:
+        return (
+            "\nCoverage: NOTHING was read: no enabled region matched --region/--exclude-region."
+            + "".join(f"\n  skipped {s.account_id} {s.region}: {s.reason}" for s in data.skipped)
+        )
     if data.complete and not data.skipped:
         return "Coverage: complete."
     lines = []

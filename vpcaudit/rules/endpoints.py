@@ -85,7 +85,9 @@ def interface_for_gateway_service(inv: Inventory, params: InterfaceForGatewayPar
         )
         if uses:
             severity = Severity.LOW
-            verdict = "the VPC has uses a gateway endpoint cannot serve (" + "; ".join(uses) + ")"
+            verdict = (
+                "the VPC has uses that a gateway endpoint cannot serve (" + "; ".join(uses) + ")"
+            )
         else:
             severity = Severity.MEDIUM
             verdict = "nothing in the VPC needs it over a free gateway endpoint"

@@ -101,8 +101,12 @@ def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
                 acc.region,
                 acc.owner_id,
             )
-            + f"; or, if unwanted: aws ec2 reject-vpc-peering-connection "
-            f"--vpc-peering-connection-id {p.peering_id}",
+            + "\nor, if unwanted: "
+            + cli(
+                f"aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+                acc.region,
+                acc.owner_id,
+            ),
             severity=severity,
         )
 
