@@ -18,6 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from vpcaudit.aws.collect import SPECS
+
 FAKE_ACCESS_KEY = "AKIATESTTESTTESTTEST"
 FAKE_SECRET_KEY = "test-secret-key-not-real"
 LOOPBACK = "127.0.0.1"
@@ -115,3 +117,20 @@ def make_bucket(server: MotoServer, name: str) -> None:
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=server.endpoint)
     if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=name)
+
+
+# The nine kinds the rules were built on; collect may read more (see SPECS).
+CORE_OPS = (
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeFlowLogs",
+    "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeVpnGateways",
+    "ec2:DescribeTransitGatewayAttachments",
+)
+# service:Operation of every kind collect reads in every region, in the order it reads them
+# (kinds read only when an earlier result calls for them, e.g. log groups, are left out).
+REGION_OPS = tuple(f"{s.service}:{s.operation}" for s in SPECS if s.needed is None)

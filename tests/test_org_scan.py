@@ -22,8 +22,8 @@ import boto3
 import pytest
 import structlog
 
-from tests.servers import MotoServer, apply_env, sandbox_env
-from vpcaudit.aws.collect import SPECS, PreparedAccount, RegionResult
+from tests.servers import CORE_OPS, REGION_OPS, MotoServer, apply_env, sandbox_env
+from vpcaudit.aws.collect import PreparedAccount, RegionResult
 from vpcaudit.cli import main
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, PARTNER_ACCOUNT, Seeded, seed
@@ -40,25 +40,6 @@ ACCESS_KEY = "AKIAORGSCANTESTKEY01"
 SECRET_KEY = "org-scan-secret-key-must-never-be-logged"
 SESSION_TOKEN = "org-scan-session-token-must-never-be-logged"
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
-# The nine kinds the rules were built on; collect may read more (see SPECS).
-CORE_OPS = (
-    "ec2:DescribeVpcs",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeRouteTables",
-    "ec2:DescribeVpcPeeringConnections",
-    "ec2:DescribeVpcEndpoints",
-    "ec2:DescribeFlowLogs",
-    "ec2:DescribeManagedPrefixLists",
-    "ec2:DescribeVpnGateways",
-    "ec2:DescribeTransitGatewayAttachments",
-)
-# service:Operation of every kind collect reads in every region, in the order it reads them
-# (kinds read only when an earlier result calls for them, e.g. log groups, are left out).
-REGION_OPS = tuple(
-    f"{getattr(s, 'service', 'ec2')}:{s.operation}"
-    for s in SPECS
-    if getattr(s, "needed", None) is None
-)
 
 
 def _env(endpoint: str) -> dict[str, str]:

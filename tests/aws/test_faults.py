@@ -26,8 +26,7 @@ import botocore.retries.standard
 import pytest
 import structlog
 
-from tests.servers import MotoServer, apply_env, sandbox_env
-from vpcaudit.aws.collect import SPECS
+from tests.servers import REGION_OPS, MotoServer, apply_env, sandbox_env
 from vpcaudit.cli import main
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import Seeded, seed
@@ -35,25 +34,6 @@ from vpcaudit.demo.server import Fault, FaultyAws, serve
 
 REGIONS = ("us-east-1", "eu-west-1")
 REGION_ARGS = ("--region", REGIONS[0], "--region", REGIONS[1])
-# The nine kinds the rules were built on; collect may read more (see SPECS).
-CORE_OPS = (
-    "ec2:DescribeVpcs",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeRouteTables",
-    "ec2:DescribeVpcPeeringConnections",
-    "ec2:DescribeVpcEndpoints",
-    "ec2:DescribeFlowLogs",
-    "ec2:DescribeManagedPrefixLists",
-    "ec2:DescribeVpnGateways",
-    "ec2:DescribeTransitGatewayAttachments",
-)
-# service:Operation of every kind collect reads in every region, in the order it reads them
-# (kinds read only when an earlier result calls for them, e.g. log groups, are left out).
-REGION_OPS = tuple(
-    f"{getattr(s, 'service', 'ec2')}:{s.operation}"
-    for s in SPECS
-    if getattr(s, "needed", None) is None
-)
 EC2_OPS = tuple(op for op in REGION_OPS if op.startswith("ec2:"))
 
 
