@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from itertools import groupby
 
 from tabulate import tabulate
 
 from vpcaudit.report import ReportData
 
-_MESSAGE_WIDTH = 70
+_MIN_TEXT_WIDTH = 40
+
+
+def _fit(rows: list[list[str]]) -> list[list[str]]:
+    """Wrap each row's last column so the table fits the terminal (120 columns when piped).
+
+    Hyphens are not break points: ids such as com.amazonaws.us-east-1.s3 stay whole.
+    """
+    if not rows:
+        return rows
+    columns = shutil.get_terminal_size((120, 24)).columns
+    fixed = sum(max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]) - 1))
+    width = max(_MIN_TEXT_WIDTH, columns - fixed - 1)
+    return [
+        [*r[:-1], textwrap.fill(r[-1], width, break_on_hyphens=False, break_long_words=False)]
+        for r in rows
+    ]
 
 
 def render(data: ReportData) -> str:
@@ -41,10 +59,10 @@ def render(data: ReportData) -> str:
         out.append(f"\n{severity.value.upper()} ({len(rows)})")
         out.append(
             tabulate(
-                rows,
+                _fit(rows),
                 headers=["rule", "account", "region", "resource", "finding"],
                 tablefmt="simple",
-                maxcolwidths=[None, None, None, None, _MESSAGE_WIDTH],
+                disable_numparse=True,
             )
         )
     summary = data.summary()
@@ -117,10 +135,10 @@ def _coverage(data: ReportData) -> str:
         rows = [[g.account_id, g.region, g.operation, g.error_code, g.message] for g in data.gaps]
         lines.append(
             tabulate(
-                rows,
+                _fit(rows),
                 headers=["account", "region", "operation", "error", "message"],
                 tablefmt="simple",
-                maxcolwidths=[None, None, None, None, _MESSAGE_WIDTH],
+                disable_numparse=True,
             )
         )
     lines.extend(_skipped_lines(data))
