@@ -161,3 +161,17 @@ def test_an_incomplete_scan_is_not_a_successful_sarif_run(
     run = json.loads(out)["runs"][0]
     assert run["invocations"][0]["executionSuccessful"] is False
     assert run["properties"]["complete"] is False
+
+
+def test_an_older_snapshot_says_which_kinds_it_lacks(capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot taken before a collector existed used to say nothing about what it lacks."""
+    fixture = Path(__file__).parent / "fixtures" / "cross_account_peering.json"
+    code, out, err = _main(capsys, "evaluate", fixture, "--format", "json", "--fail-on", "none")
+    assert code == 0, err
+    missing = json.loads(out)["scan"]["not_collected"]
+    assert missing, "the fixture predates the NAT gateway, IGW and security group collectors"
+    assert all(
+        {"nat_gateways", "internet_gateways", "security_groups"} <= set(m["kinds"]) for m in missing
+    )
+    code, out, _ = _main(capsys, "evaluate", fixture, "--fail-on", "none")
+    assert "not in this snapshot (taken by an older vpcaudit?)" in out

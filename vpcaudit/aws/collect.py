@@ -167,6 +167,28 @@ def collect_region(
     return RegionResult(RegionData(account_id, region, resources), tuple(gaps))
 
 
+def not_collected(snap: Snapshot) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Per (account, region): kinds this version collects that the snapshot lacks, with no gap
+    to explain it (a snapshot taken by an older vpcaudit): rules cannot see those."""
+    always = [s for s in SPECS if s.needed is None]
+    failed = {(g.account_id, g.region, g.operation) for g in snap.gaps}
+    dead = {(g.account_id, g.region) for g in snap.gaps if g.operation == "*"}
+    dead |= {(g.account_id, r.region) for g in snap.gaps if g.region == "*" for r in snap.regions}
+    out = []
+    for r in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
+        if (r.account_id, r.region) in dead:
+            continue
+        missing = tuple(
+            s.kind
+            for s in always
+            if s.kind not in r.resources
+            and (r.account_id, r.region, f"{s.service}:{s.operation}") not in failed
+        )
+        if missing:
+            out.append((r.account_id, r.region, missing))
+    return out
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with a Z, to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vpcaudit import __version__
+from vpcaudit.aws.collect import not_collected
 from vpcaudit.baseline import BaselineDiff
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Gap, Severity
@@ -50,6 +51,8 @@ class ReportData:
     """Every (account, region) the scan read."""
     shard: str | None = None
     """I/N when the snapshot is one shard of a split scan."""
+    not_collected: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """(account, region, kinds) the snapshot lacks: taken by an older vpcaudit."""
 
     @property
     def complete(self) -> bool:
@@ -79,6 +82,7 @@ class ReportData:
             rules=dict(rules or {}),
             read=tuple(sorted({(r.account_id, r.region) for r in snap.regions})),
             shard=str(snap.extra["shard"]) if snap.extra.get("shard") else None,
+            not_collected=tuple(not_collected(snap)),
             topology=topology or Topology(),
         )
 

@@ -70,6 +70,10 @@ def report_dict(data: ReportData) -> dict[str, Any]:
             "regions": list(data.regions),
             "complete": data.complete,
             "read": [{"account_id": a, "region": r} for a, r in data.read],
+            "not_collected": [
+                {"account_id": a, "region": r, "kinds": list(kinds)}
+                for a, r, kinds in data.not_collected
+            ],
             "gaps": [g.to_dict() for g in data.gaps],
             "skipped": [
                 {"account_id": s.account_id, "region": s.region, "reason": s.reason}

@@ -274,6 +274,13 @@ def _coverage(data: ReportData) -> str:
             for g in data.gaps
         )
         out.append("")
+    if data.not_collected:
+        kinds = sorted({k for _, _, ks in data.not_collected for k in ks})
+        out.append(
+            f"Not in this snapshot (taken by an older vpcaudit?): {', '.join(kinds)} in "
+            f"{len(data.not_collected)} account-region(s); the checks that need them could "
+            f"not run.\n"
+        )
     skipped = Counter((s.region, s.reason) for s in data.skipped)
     if skipped:
         out.append("Regions skipped:\n")

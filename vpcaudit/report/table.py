@@ -122,7 +122,7 @@ def _coverage(data: ReportData) -> str:
             "\nCoverage: NOTHING was read: no enabled region matched --region/--exclude-region."
             + "".join(f"\n  skipped {s.account_id} {s.region}: {s.reason}" for s in data.skipped)
         )
-    if data.complete and not data.skipped:
+    if data.complete and not data.skipped and not data.not_collected:
         return "Coverage: complete."
     lines = []
     if data.complete:
@@ -142,7 +142,18 @@ def _coverage(data: ReportData) -> str:
             )
         )
     lines.extend(_skipped_lines(data))
+    lines.extend(_not_collected_lines(data))
     return "\n" + "\n".join(lines)
+
+
+def _not_collected_lines(data: ReportData) -> list[str]:
+    if not data.not_collected:
+        return []
+    kinds = sorted({k for _, _, ks in data.not_collected for k in ks})
+    return [
+        f"  not in this snapshot (taken by an older vpcaudit?): {', '.join(kinds)} in "
+        f"{len(data.not_collected)} account-region(s); checks that need them could not run"
+    ]
 
 
 def _skipped_lines(data: ReportData) -> list[str]:
