@@ -219,7 +219,7 @@ def test_cloudwatch_group_missing_while_log_groups_read() -> None:
         "resource_id": "vpc-a",
         "destination_type": "cloud-watch-logs",
         "destination": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/vpc/flow",
-        "how_known": "log group '/vpc/flow' is not among the account's log groups",
+        "how_known": f"log group '/vpc/flow' is not among {ACCOUNT}'s log groups in {REGION}",
     }
     assert f.remediation == cmd(
         "aws ec2 delete-flow-logs --flow-log-ids fl-cw && aws ec2 create-flow-logs "
@@ -316,3 +316,20 @@ def test_s3_destination_is_not_checked_against_log_groups() -> None:
 def test_inactive_flow_log_is_not_judged() -> None:
     snap = cwl(status="INACTIVE").log_group("/vpc/other").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
+
+
+def test_cloudwatch_group_in_another_account_is_looked_for_there() -> None:
+    """Cross-account delivery: the group lives in the ARN's account, not the flow log's."""
+    foreign = f"arn:aws:logs:{REGION}:{OTHER_ACCOUNT}:log-group:/central/flow"
+    # The other account was not scanned: its log groups are unknown, so nothing is claimed.
+    snap = cwl(destination=foreign).log_group("/vpc/other").build()
+    assert run_rule(DESTINATION_MISSING, snap).findings == ()
+    # Scanned, with the group present there: fine; absent there: a finding naming it.
+    there = {"account": OTHER_ACCOUNT}
+    present = cwl(destination=foreign).log_group("/central/flow", **there).build()
+    assert run_rule(DESTINATION_MISSING, present).findings == ()
+    absent = cwl(destination=foreign).log_group("/elsewhere", **there).build()
+    f = only(run_rule(DESTINATION_MISSING, absent))
+    assert f.evidence["how_known"] == (
+        f"log group '/central/flow' is not among {OTHER_ACCOUNT}'s log groups in {REGION}"
+    )

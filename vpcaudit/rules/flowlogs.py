@@ -229,12 +229,20 @@ def subnet_only(inv: Inventory, params: NoParams) -> RuleOutput:
 _MISSING_WORDS = ("does not exist", "not found", "notfound", "no such")
 
 
-def _log_group_name(f: FlowLog) -> str:
-    """The CloudWatch Logs group of a flow log, from its ARN or its name."""
+def _log_group(f: FlowLog) -> tuple[str, str, str]:
+    """(account, region, name) of a flow log's CloudWatch Logs group, from its ARN or name.
+
+    The ARN may name another account or region (cross-account delivery): the group is looked
+    for there, and only judged where that account and region's log groups were read.
+    """
     dest = f.destination
     if ":log-group:" in dest:
-        return dest.split(":log-group:", 1)[1].split(":", 1)[0]
-    return dest
+        head, rest = dest.split(":log-group:", 1)
+        parts = head.split(":")  # arn, partition, logs, region, account
+        region = parts[3] if len(parts) > 4 and parts[3] else f.region
+        account = parts[4] if len(parts) > 4 and parts[4] else f.account_id
+        return account, region, rest.split(":", 1)[0]
+    return f.account_id, f.region, dest
 
 
 @rule(
@@ -259,12 +267,14 @@ def destination_missing(inv: Inventory, params: NoParams) -> RuleOutput:
         if f.status != "ACTIVE":
             continue
         how = None
-        if f.destination_type == "cloud-watch-logs" and inv.was_read(
-            f.account_id, f.region, "log_groups"
-        ):
-            group = _log_group_name(f)
-            if group and (f.account_id, f.region, group) not in inv.log_groups:
-                how = f"log group {group!r} is not among the account's log groups"
+        if f.destination_type == "cloud-watch-logs":
+            account, region, group = _log_group(f)
+            if (
+                group
+                and inv.was_read(account, region, "log_groups")
+                and (account, region, group) not in inv.log_groups
+            ):
+                how = f"log group {group!r} is not among {account}'s log groups in {region}"
         if how is None and any(w in f.deliver_error.lower() for w in _MISSING_WORDS):
             how = f"delivery error: {f.deliver_error}"
         if how is None and not f.destination:
