@@ -175,3 +175,20 @@ def test_an_older_snapshot_says_which_kinds_it_lacks(capsys: pytest.CaptureFixtu
     )
     code, out, _ = _main(capsys, "evaluate", fixture, "--fail-on", "none")
     assert "not in this snapshot (taken by an older vpcaudit?)" in out
+
+
+def test_sarif_rule_without_results_takes_the_policy_severity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A policy lowering a rule's severity used to be ignored in SARIF when it found nothing."""
+    b = SnapshotBuilder()
+    b.vpc("vpc-a", "10.0.0.0/16").flow_log("fl-a", "vpc-a")
+    snap = tmp_path / "s.json"
+    b.build().save(snap)
+    policy = tmp_path / "p.yaml"
+    policy.write_text("rules:\n  peering-cidr-overlap:\n    severity: low\n")
+    code, out, err = _main(capsys, "evaluate", snap, "--policy", policy, "--format", "sarif")
+    assert code in (0, 1), err
+    rules = {r["id"]: r for r in json.loads(out)["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["peering-cidr-overlap"]["properties"]["security-severity"] == "2.0"
+    assert rules["peering-route-one-way"]["properties"]["security-severity"] == "5.5"

@@ -212,7 +212,7 @@ def _report(
 ) -> int:
     inv = Inventory.from_snapshot(snap)
     evaluation = evaluate(inv, rules, policy)
-    data = build_report(snap, inv, evaluation, rules, plan)
+    data = build_report(snap, inv, evaluation, rules, plan, policy=policy)
     text = render(plan.format, data, plan)
     write_files(data, plan)
     if args.report_to:

@@ -51,6 +51,8 @@ class ReportData:
     """Every (account, region) the scan read."""
     shard: str | None = None
     """I/N when the snapshot is one shard of a split scan."""
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    """Severities the policy sets per rule (for rule metadata such as SARIF's)."""
     not_collected: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """(account, region, kinds) the snapshot lacks: taken by an older vpcaudit."""
 

@@ -11,6 +11,7 @@ from vpcaudit.baseline import diff_reports
 from vpcaudit.errors import ConfigError
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.inventory import Inventory
+from vpcaudit.policy import Policy
 from vpcaudit.report import Format, ReportData, csv_report, json_report, markdown, sarif, table
 from vpcaudit.report.topology import build_topology
 from vpcaudit.rules.base import Rule
@@ -55,9 +56,14 @@ def build_report(
     evaluation: Evaluation,
     rules: dict[str, Rule[Any]],
     plan: OutputPlan,
+    *,
+    policy: Policy | None = None,
 ) -> ReportData:
     """The report data, with the baseline comparison when one was given."""
     data = ReportData.build(snap, evaluation, rules, build_topology(inv, evaluation))
+    if policy is not None:
+        overrides = {r: s.severity for r, s in policy.rules.items() if s.severity is not None}
+        data = replace(data, severity_overrides=overrides)
     if plan.baseline is not None:
         current = json_report.report_dict(data)
         data = replace(data, baseline=diff_reports(plan.baseline, current, plan.baseline_source))

@@ -142,7 +142,8 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
         )
     rule_ids = sorted({*data.evaluation.rules_run, *(f.rule_id for f in findings)})
     # GitHub reads security-severity from the rule only: give each rule the most severe level
-    # its results carry (a policy override or a rule's own grading), not just its default.
+    # its results carry (a policy override or a rule's own grading); a rule without results
+    # takes the policy's severity, else its default.
     top: dict[str, Severity] = {}
     for f in findings:
         if f.suppressed:
@@ -150,7 +151,10 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
         if f.rule_id not in top or f.severity.rank > top[f.rule_id].rank:
             top[f.rule_id] = f.severity
     descriptors = [
-        _rule_descriptor(data.rules[r], top.get(r, data.rules[r].severity))
+        _rule_descriptor(
+            data.rules[r],
+            top.get(r) or data.severity_overrides.get(r) or data.rules[r].severity,
+        )
         for r in rule_ids
         if r in data.rules
     ]
