@@ -223,7 +223,7 @@ def _report(
             for written in destinations.publish(dest, reports, when, profile):
                 structlog.get_logger(__name__).info("report_written", to=written)
     if plan.path is not None:
-        _write_file(plan.path, lambda p: p.write_text(text, encoding="utf-8"))
+        destinations.write_text(str(plan.path), text)
     else:
         sys.stdout.write(text)
     return exit_code(data, args.fail_on, args.allow_partial, new_only=args.fail_on_new)
@@ -241,13 +241,6 @@ def exit_code(
     if new_only and data.baseline is not None:
         hits = [f for f in hits if f.fingerprint in data.baseline.new]
     return EXIT_FINDINGS if hits else EXIT_OK
-
-
-def _write_file(path: Path, write: Any) -> None:
-    try:
-        write(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -18,20 +18,6 @@ from vpcaudit.errors import ConfigError, CredentialsError
 
 DEFAULT_REGION = "us-east-1"
 
-# Codes that mean the credentials themselves are bad, not that one call was refused.
-CREDENTIAL_ERROR_CODES = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "RequestExpired",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "SignatureDoesNotMatch",
-        "AuthFailure",
-        "InvalidToken",
-    }
-)
-
 SessionHook = Callable[[boto3.Session], None]
 
 

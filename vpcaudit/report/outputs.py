@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vpcaudit import destinations
 from vpcaudit.baseline import diff_reports
-from vpcaudit.errors import ConfigError
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.inventory import Inventory
 from vpcaudit.policy import Policy
@@ -76,7 +76,4 @@ def write_files(data: ReportData, plan: OutputPlan) -> None:
     # not leave the other files half-updated.
     texts = [(render(fmt, data, plan), path) for fmt, path in plan.extra]
     for text, path in texts:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        destinations.write_text(str(path), text)
