@@ -36,26 +36,52 @@ from vpcaudit.inventory.models import (
     parse_time,
     partition_of,
 )
+from vpcaudit.inventory.netmodels import (
+    ALL_PROTOCOLS,
+    EgressOnlyIgw,
+    ElasticIp,
+    NaclEntry,
+    NetworkAcl,
+    NetworkInterface,
+    PrefixList,
+    SgRule,
+    TgwRoute,
+    TgwRouteTable,
+    TransitGateway,
+    VpnConnection,
+)
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import Snapshot
 
 __all__ = [
+    "ALL_PROTOCOLS",
     "KIND_OPERATIONS",
+    "EgressOnlyIgw",
+    "ElasticIp",
     "Endpoint",
     "FlowLog",
     "InternetGateway",
     "Inventory",
     "Located",
+    "NaclEntry",
     "NatGateway",
     "Network",
+    "NetworkAcl",
+    "NetworkInterface",
     "Peering",
     "PeeringSide",
+    "PrefixList",
     "Route",
     "RouteTable",
     "SecurityGroup",
+    "SgRule",
     "Subnet",
     "TgwAttachment",
+    "TgwRoute",
+    "TgwRouteTable",
+    "TransitGateway",
     "Vpc",
+    "VpnConnection",
     "VpnGateway",
     "ec2_arn",
     "parse_network",
@@ -91,6 +117,14 @@ class Inventory:
     security_groups: tuple[SecurityGroup, ...] = ()
     log_groups: frozenset[tuple[str, str, str]] = frozenset()
     """(account, region, log group name) of every CloudWatch Logs group read."""
+    network_acls: tuple[NetworkAcl, ...] = ()
+    network_interfaces: tuple[NetworkInterface, ...] = ()
+    transit_gateways: tuple[TransitGateway, ...] = ()
+    tgw_route_tables: tuple[TgwRouteTable, ...] = ()
+    egress_only_igws: tuple[EgressOnlyIgw, ...] = ()
+    vpn_connections: tuple[VpnConnection, ...] = ()
+    elastic_ips: tuple[ElasticIp, ...] = ()
+    prefix_lists: tuple[PrefixList, ...] = ()
     _failed: frozenset[tuple[str, str, str]] = field(repr=False, default=frozenset())
     _kinds: Mapping[tuple[str, str], frozenset[str]] = field(repr=False, default_factory=dict)
     """The resource kinds present for each (account, region)."""

@@ -6,6 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from vpcaudit.inventory.build_net import (
+    build_network_fields,
+    sg_rules,
+    tgw_associations,
+    tgw_attachments,
+)
 from vpcaudit.inventory.models import (
     Endpoint,
     FlowLog,
@@ -124,6 +130,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
     tgwas: list[TgwAttachment] = []
     prefix_lists: dict[tuple[str, str], str] = {}
     peer_raw: dict[str, tuple[RawItem, list[Located]]] = {}
+    assoc = tgw_associations(snap)
     # Read regions in a fixed order, and sort every model list below, so that the inventory
     # (and every list a rule derives from it) does not depend on the order AWS listed things.
     for rd in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
@@ -150,6 +157,14 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                     str(raw["VpcId"]),
                     str(raw.get("AvailabilityZone", "")),
                     str(raw.get("CidrBlock", "")),
+                    tuple(
+                        str(a["Ipv6CidrBlock"])
+                        for a in raw.get("Ipv6CidrBlockAssociationSet") or []
+                        if a.get("Ipv6CidrBlock")
+                        and (a.get("Ipv6CidrBlockState") or {}).get("State", "associated")
+                        == "associated"
+                    ),
+                    str(raw.get("OwnerId") or acct),
                 )
             )
         for raw in res.get("route_tables", []):
@@ -169,6 +184,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                     any(a.get("Main") for a in live),
                     tuple(sorted(str(a["SubnetId"]) for a in live if a.get("SubnetId"))),
                     tuple(_route(r) for r in raw.get("Routes") or []),
+                    tuple(sorted(str(a["GatewayId"]) for a in live if a.get("GatewayId"))),
                 )
             )
         for raw in res.get("peerings", []):
@@ -192,6 +208,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                     bool(raw.get("PrivateDnsEnabled", False)),
                     str(raw.get("PolicyDocument") or ""),
                     _tags(raw),
+                    tuple(str(n) for n in raw.get("NetworkInterfaceIds") or ()),
                 )
             )
         for raw in res.get("flow_logs", []):
@@ -222,18 +239,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                     acct, region, str(raw["VpnGatewayId"]), str(raw.get("State", "")), attached
                 )
             )
-        for raw in res.get("tgw_attachments", []):
-            tgwas.append(
-                TgwAttachment(
-                    acct,
-                    region,
-                    str(raw["TransitGatewayAttachmentId"]),
-                    str(raw.get("TransitGatewayId", "")),
-                    str(raw.get("ResourceType", "")),
-                    str(raw.get("ResourceId", "")),
-                    str(raw.get("State", "")),
-                )
-            )
+        tgwas.extend(tgw_attachments(acct, region, res, assoc))
     peerings = tuple(_peering(pid, raw, seen) for pid, (raw, seen) in sorted(peer_raw.items()))
     failed = frozenset((g.account_id, g.region, g.operation) for g in snap.gaps)
     # An account-wide failure (e.g. the role could not be assumed) fails every region of it.
@@ -277,6 +283,20 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
         _failed=failed,
         _kinds={(r.account_id, r.region): frozenset(r.resources) for r in snap.regions},
         **_build_gateways(snap),
+        **build_network_fields(snap),
+    )
+
+
+def _nat_address(raw: RawItem) -> tuple[str, str, str]:
+    """The primary address of a NAT gateway: (ENI, private IP, public IP)."""
+    addrs = sorted(raw.get("NatGatewayAddresses") or [], key=lambda a: not a.get("IsPrimary", True))
+    if not addrs:
+        return "", "", ""
+    a = addrs[0]
+    return (
+        str(a.get("NetworkInterfaceId", "")),
+        str(a.get("PrivateIp", "")),
+        str(a.get("PublicIp", "")),
     )
 
 
@@ -318,6 +338,7 @@ def _build_gateways(snap: Snapshot) -> dict[str, Any]:
                 str(raw.get("SubnetId", "")),
                 str(raw.get("State", "")),
                 str(raw.get("ConnectivityType", "public")),
+                *_nat_address(raw),
             )
             for raw in res.get("nat_gateways", [])
         )
@@ -342,6 +363,9 @@ def _build_gateways(snap: Snapshot) -> dict[str, Any]:
                 str(raw.get("VpcId", "")),
                 str(raw.get("GroupName", "")),
                 _open_ingress(raw),
+                str(raw.get("OwnerId") or acct),
+                sg_rules(raw, egress=False),
+                sg_rules(raw, egress=True),
             )
             for raw in res.get("security_groups", [])
         )

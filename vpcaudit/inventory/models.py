@@ -7,10 +7,13 @@ import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vpcaudit.errors import SnapshotError
 from vpcaudit.snapshot import RawItem
+
+if TYPE_CHECKING:
+    from vpcaudit.inventory.netmodels import SgRule
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -30,6 +33,21 @@ KIND_OPERATIONS: Mapping[str, str] = {
     "internet_gateways": "ec2:DescribeInternetGateways",
     "security_groups": "ec2:DescribeSecurityGroups",
     "log_groups": "logs:DescribeLogGroups",
+    # What the network model (vpcaudit/network) needs besides the kinds above.
+    "network_acls": "ec2:DescribeNetworkAcls",
+    "network_interfaces": "ec2:DescribeNetworkInterfaces",
+    "transit_gateways": "ec2:DescribeTransitGateways",
+    "tgw_vpc_attachments": "ec2:DescribeTransitGatewayVpcAttachments",
+    "tgw_peering_attachments": "ec2:DescribeTransitGatewayPeeringAttachments",
+    "tgw_connects": "ec2:DescribeTransitGatewayConnects",
+    "tgw_route_tables": "ec2:DescribeTransitGatewayRouteTables",
+    "tgw_routes": "ec2:SearchTransitGatewayRoutes",
+    "tgw_associations": "ec2:GetTransitGatewayRouteTableAssociations",
+    "tgw_propagations": "ec2:GetTransitGatewayRouteTablePropagations",
+    "egress_only_igws": "ec2:DescribeEgressOnlyInternetGateways",
+    "vpn_connections": "ec2:DescribeVpnConnections",
+    "addresses": "ec2:DescribeAddresses",
+    "prefix_list_entries": "ec2:GetManagedPrefixListEntries",
 }
 
 
@@ -118,6 +136,8 @@ class Subnet:
     vpc_id: str
     availability_zone: str
     cidr: str
+    ipv6_cidrs: tuple[str, ...] = ()
+    owner_id: str = ""
 
 
 class Route(NamedTuple):
@@ -154,6 +174,8 @@ class RouteTable:
     is_main: bool
     subnet_ids: tuple[str, ...]
     routes: tuple[Route, ...]
+    gateway_ids: tuple[str, ...] = ()
+    """Internet or virtual private gateways associated with it as an edge (ingress) table."""
 
     @property
     def arn(self) -> str:
@@ -219,6 +241,8 @@ class Endpoint:
     private_dns_enabled: bool
     policy_document: str
     tags: Mapping[str, str]
+    network_interface_ids: tuple[str, ...] = ()
+    """The endpoint's ENIs (interface and Gateway Load Balancer endpoints)."""
 
     @property
     def arn(self) -> str:
@@ -267,6 +291,9 @@ class NatGateway:
     state: str
     connectivity: str
     """public or private."""
+    eni_id: str = ""
+    private_ip: str = ""
+    public_ip: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +317,9 @@ class SecurityGroup:
     name: str
     open_ingress: tuple[str, ...]
     """Ingress permissions from 0.0.0.0/0 or ::/0, e.g. "tcp 443 from 0.0.0.0/0"."""
+    owner_id: str = ""
+    ingress: tuple[SgRule, ...] = ()
+    egress: tuple[SgRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,3 +333,15 @@ class TgwAttachment:
     resource_type: str
     resource_id: str
     state: str
+    tgw_owner_id: str = ""
+    resource_owner_id: str = ""
+    association_rt_id: str = ""
+    """The TGW route table the attachment is associated with ("" when none)."""
+    subnet_ids: tuple[str, ...] = ()
+    """VPC attachments: one subnet per Availability Zone the attachment serves."""
+    appliance_mode: bool = False
+    peer_tgw_id: str = ""
+    """Peering attachments: the Transit Gateway on the other side, its account and region."""
+    peer_account_id: str = ""
+    peer_region: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
