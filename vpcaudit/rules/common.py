@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from vpcaudit.awscli import cli, destination_flag
 from vpcaudit.inventory import (
     Endpoint,
     FlowLog,
@@ -17,6 +18,8 @@ from vpcaudit.inventory import (
     ec2_arn,
 )
 from vpcaudit.model import ResourceRef
+
+__all__ = ["cli", "destination_flag"]
 
 
 def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
@@ -69,11 +72,6 @@ def side_evidence(inv: Inventory, side: PeeringSide) -> dict[str, Any]:
     }
 
 
-def cli(command: str, region: str, account_id: str) -> str:
-    """An AWS CLI command with its region, noting which account's credentials it needs."""
-    return f"{command} --region {region}  # as account {account_id}"
-
-
 def route_table_ref(t: RouteTable) -> ResourceRef:
     """The finding location of a route table: its owner's account."""
     return ResourceRef(t.owner_id, t.region, "route-table", t.route_table_id, t.arn)
@@ -83,13 +81,6 @@ def flow_log_ref(f: FlowLog) -> ResourceRef:
     """The finding location of a flow log."""
     arn = ec2_arn(f.region, f.account_id, "vpc-flow-log", f.flow_log_id)
     return ResourceRef(f.account_id, f.region, "vpc-flow-log", f.flow_log_id, arn)
-
-
-def destination_flag(destination: str) -> str:
-    """The AWS CLI flag for a route destination (IPv4, IPv6 or prefix list)."""
-    if destination.startswith("pl-"):
-        return "--destination-prefix-list-id"
-    return "--destination-ipv6-cidr-block" if ":" in destination else "--destination-cidr-block"
 
 
 def peer_cidrs(inv: Inventory, side: PeeringSide) -> tuple[Network, ...]:
