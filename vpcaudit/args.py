@@ -191,6 +191,74 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_live_options(p: argparse.ArgumentParser) -> None:
+    """What to scan live: profile, regions, accounts, workers, progress, or the demo."""
+    p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="scan only this region (repeatable; default: every enabled region)",
+    )
+    p.add_argument(
+        "--exclude-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="do not scan this region (repeatable)",
+    )
+    _add_target_options(p)
+    p.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="scan the embedded demo organization (moto, in-process, no AWS)",
+    )
+
+
+def _add_path(sub: Any) -> None:
+    path = sub.add_parser(
+        "path",
+        help="can SOURCE reach DESTINATION, and if not, what blocks it (live or offline)",
+        description="Answer offline from --snapshot FILE, or scan first (the same options as "
+        "scan). SOURCE and DESTINATION: an eni-/i-/subnet-/vpce- id, an IP address, internet, "
+        "on-premises, s3, dynamodb or s3@REGION. Exit 0 reachable, 1 not reachable, 3 unknown, "
+        "2 bad input.",
+    )
+    path.add_argument("source", metavar="SOURCE")
+    path.add_argument("destination", metavar="DESTINATION")
+    path.add_argument(
+        "--protocol",
+        choices=("tcp", "udp", "icmp", "all"),
+        default=None,
+        help="the traffic (default: all, every protocol; icmp is an echo request)",
+    )
+    path.add_argument("--port", type=int, metavar="N", help="destination port (tcp or udp)")
+    path.add_argument(
+        "--family",
+        choices=("ipv4", "ipv6"),
+        default=None,
+        help="address family for ids and keywords (default: that of an IP given, else ipv4)",
+    )
+    path.add_argument("--snapshot", metavar="FILE", help="answer from a saved snapshot (no AWS)")
+    _add_live_options(path)
+    path.add_argument(
+        "--format",
+        choices=("table", "json", "mermaid"),
+        default="table",
+        help="output format (default: table)",
+    )
+    path.add_argument("--output", "-o", metavar="FILE", help="write the answer to FILE")
+    _add_common(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = _Parser(
@@ -201,29 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = sub.add_parser("scan", help="scan AWS accounts and report findings")
-    scan.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    scan.add_argument(
-        "--region",
-        action="append",
-        default=[],
-        metavar="REGION",
-        help="scan only this region (repeatable; default: every enabled region)",
-    )
-    scan.add_argument(
-        "--exclude-region",
-        action="append",
-        default=[],
-        metavar="REGION",
-        help="do not scan this region (repeatable)",
-    )
-    _add_target_options(scan)
-    scan.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
-    scan.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    _add_live_options(scan)
     scan.add_argument(
         "--save-snapshot",
         metavar="FILE",
@@ -235,11 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="I/N",
         help="scan only shard I of N of the accounts (stable hash; e.g. "
         "$(JOB_COMPLETION_INDEX)/4); merge the snapshots with `vpcaudit merge`",
-    )
-    scan.add_argument(
-        "--demo",
-        action="store_true",
-        help="scan the embedded demo organization (moto, in-process, no AWS)",
     )
     _add_output_options(scan)
     _add_common(scan)
@@ -278,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = pol_sub.add_parser("check", help="validate policy files (no AWS access)")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="policy YAML files")
     _add_common(check)
+
+    _add_path(sub)
 
     rules = sub.add_parser("rules", help="list the rules, or show one")
     rules.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="document this rule")

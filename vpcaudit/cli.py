@@ -24,9 +24,10 @@ from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.evaluate import at_or_above, evaluate
 from vpcaudit.inventory import Inventory, parse_time
 from vpcaudit.model import Severity
+from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
 from vpcaudit.policy import Policy, load_policy
 from vpcaudit.progress import BarProgress
-from vpcaudit.report import Format, ReportData, rules_doc
+from vpcaudit.report import Format, ReportData, path_report, rules_doc
 from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
 from vpcaudit.rules.registry import load_rules
 from vpcaudit.scan import ScanOptions, run_scan, validate
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "policy": cmd_policy_check,
         "diff": cmd_diff,
         "merge": cmd_merge,
+        "path": cmd_path,
     }
     try:
         return commands[args.command](args)
@@ -76,6 +78,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
     plan = output_plan(args)
+    snap = live_snapshot(args)
+    structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
+    if args.save_snapshot:
+        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile)
+    return _report(snap, rules, policy, args, plan)
+
+
+def scan_options(args: argparse.Namespace) -> ScanOptions:
+    """The scan options of a command line (scan, path), validated before any AWS call."""
     opts = ScanOptions(
         profile=args.profile,
         regions=tuple(args.region),
@@ -88,9 +99,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
         accounts=tuple(args.accounts),
         exclude_accounts=tuple(args.exclude_accounts),
         org_include_management=args.org_include_management,
-        shard=args.shard,
+        shard=getattr(args, "shard", None),
     )
     validate(opts)
+    return opts
+
+
+def live_snapshot(args: argparse.Namespace) -> Snapshot:
+    """Scan (or scan the demo) as the command line says, with a progress bar on a terminal."""
+    opts = scan_options(args)
     show_bar = sys.stderr.isatty() if args.progress is None else args.progress
     bar = BarProgress() if show_bar else None
     try:
@@ -102,16 +119,41 @@ def cmd_scan(args: argparse.Namespace) -> int:
             # moto is only installed with the demo extra, so it is imported only for --demo.
             from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
 
-            snap = run_demo_scan(opts, bar)
-        else:
-            snap = run_scan(opts, bar)
+            return run_demo_scan(opts, bar)
+        return run_scan(opts, bar)
     finally:
         if bar is not None:
             bar.close()
-    structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
-    if args.save_snapshot:
-        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile)
-    return _report(snap, rules, policy, args, plan)
+
+
+def cmd_path(args: argparse.Namespace) -> int:
+    """`vpcaudit path SOURCE DESTINATION`: can one reach the other, and if not, why not."""
+    protocol = args.protocol or "all"
+    check_query(protocol, args.port)
+    if args.output:
+        destinations.check_file_destination(args.output)
+    if args.snapshot:
+        if args.demo:
+            raise ConfigError("--snapshot answers from a saved scan; drop --demo")
+        snap = load_snapshot(args.snapshot)
+    else:
+        snap = live_snapshot(args)
+    model = NetworkModel(Inventory.from_snapshot(snap))
+    check_snapshot_kinds(model)
+    family = {"ipv4": 4, "ipv6": 6}.get(args.family or "")
+    answer = model.path(
+        args.source, args.destination, protocol=protocol, port=args.port, family=family
+    )
+    text = path_report.RENDERERS[args.format](answer)
+    if args.output:
+        destinations.write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return {
+        Verdict.REACHABLE: EXIT_OK,
+        Verdict.NOT_REACHABLE: EXIT_FINDINGS,
+        Verdict.UNKNOWN: EXIT_INCOMPLETE,
+    }[answer.verdict]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -112,7 +112,7 @@ def sg_allows(
     used: list[SgRule] = []
     for r in rules:
         proto = protocol_number(r.protocol)
-        if proto != ALL_PROTOCOLS and proto != flow.protocol:
+        if proto not in (ALL_PROTOCOLS, flow.protocol):
             continue
         if not _sg_peer_matches(r, peer, prefix_list):
             continue

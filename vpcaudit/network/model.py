@@ -23,7 +23,7 @@ from vpcaudit.inventory import (
     Vpc,
     parse_network,
 )
-from vpcaudit.network.addr import Addr, contains, parse_ip
+from vpcaudit.network.addr import BITS, Addr, contains, parse_ip
 from vpcaudit.network.lpm import Lpm
 
 # Kinds the model needs to judge a path; a snapshot without them cannot answer `path`.
@@ -53,6 +53,16 @@ class NetworkModel:
 
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
+        self._index_routing(inv)
+        self._index_interfaces(inv)
+        self._index_gateways(inv)
+        self._index_transit(inv)
+        self._compiled: dict[str, CompiledTable] = {}
+        self._compiled_tgw: dict[str, CompiledTgwTable] = {}
+        self._vpc_index: dict[tuple[int, int], dict[int, list[Vpc]]] | None = None
+
+    def _index_routing(self, inv: Inventory) -> None:
+        """Subnets, their route tables (explicit, main, edge) and network ACLs."""
         self.subnets: dict[str, Subnet] = {s.subnet_id: s for s in inv.subnets}
         self.tables: dict[str, RouteTable] = {t.route_table_id: t for t in inv.route_tables}
         self.subnet_table: dict[str, str] = {}
@@ -75,6 +85,9 @@ class NetworkModel:
                 self.nacl_of_subnet[s] = n
             if n.is_default:
                 self.default_nacl[n.vpc_id] = n
+
+    def _index_interfaces(self, inv: Inventory) -> None:
+        """Interfaces by id, address (private per VPC, public), instance; Elastic IPs."""
         self.enis: dict[str, NetworkInterface] = {}
         self.eni_by_vpc_ip: dict[tuple[str, Addr], NetworkInterface] = {}
         self.enis_by_ip: dict[Addr, list[NetworkInterface]] = defaultdict(list)
@@ -93,10 +106,15 @@ class NetworkModel:
                     self.eni_by_public_ip.setdefault(a, e)
             if e.instance_id:
                 self.enis_by_instance[e.instance_id].append(e)
+        self.eip_enis: set[str] = set()
         for eip in inv.elastic_ips:
             pub = parse_ip(eip.public_ip)
             if pub is not None and eip.eni_id in self.enis:
                 self.eni_by_public_ip.setdefault(pub, self.enis[eip.eni_id])
+                self.eip_enis.add(eip.eni_id)
+
+    def _index_gateways(self, inv: Inventory) -> None:
+        """Security groups, prefix lists, internet gateways and endpoints."""
         self.groups: dict[str, SecurityGroup] = {}
         for group in inv.security_groups:
             self.groups.setdefault(group.group_id, group)
@@ -112,6 +130,9 @@ class NetworkModel:
             for v in eg.attached_vpc_ids:
                 self.eigw_of_vpc[v] = eg.gateway_id
         self.endpoints: dict[str, Endpoint] = {e.endpoint_id: e for e in inv.endpoints}
+
+    def _index_transit(self, inv: Inventory) -> None:
+        """Transit Gateways, their route tables and attachments (each side of a peering)."""
         self.tgws: dict[str, TransitGateway] = {}
         for tgw in inv.transit_gateways:
             if tgw.tgw_id not in self.tgws or tgw.account_id == tgw.owner_id:
@@ -122,6 +143,7 @@ class NetworkModel:
         self.attachments: dict[tuple[str, str], TgwAttachment] = {}
         self.vpc_attachments: dict[tuple[str, str], TgwAttachment] = {}
         self.tgw_attachments: dict[str, list[TgwAttachment]] = defaultdict(list)
+        self.tgws_of_vpc: dict[str, list[str]] = defaultdict(list)
         for att in sorted(inv.tgw_attachments, key=_attachment_rank):
             key = (att.attachment_id, att.transit_gateway_id)
             if key in self.attachments:
@@ -129,10 +151,10 @@ class NetworkModel:
             self.attachments[key] = att
             self.tgw_attachments[att.transit_gateway_id].append(att)
             if att.resource_type == "vpc" and att.state in _LIVE_ATTACHMENT:
-                self.vpc_attachments.setdefault((att.resource_id, att.transit_gateway_id), att)
-        self._compiled: dict[str, CompiledTable] = {}
-        self._compiled_tgw: dict[str, CompiledTgwTable] = {}
-        self._vpc_cidr_lpm: Lpm[Vpc] | None = None
+                vkey = (att.resource_id, att.transit_gateway_id)
+                if vkey not in self.vpc_attachments:
+                    self.vpc_attachments[vkey] = att
+                    self.tgws_of_vpc[att.resource_id].append(att.transit_gateway_id)
 
     # -- coverage -------------------------------------------------------------------------
 
@@ -170,13 +192,20 @@ class NetworkModel:
 
     def vpcs_holding(self, addr: Addr) -> list[Vpc]:
         """Scanned VPCs whose CIDR blocks hold addr (several when address spaces overlap)."""
-        return [v for v in self._unique_vpcs() if any(contains(c, addr) for c in v.cidrs)]
-
-    def _unique_vpcs(self) -> list[Vpc]:
-        cache: list[Vpc] = self.inv.memo("network_vpcs").setdefault(
-            "all", sorted({v.vpc_id: v for v in self.inv.vpcs}.values(), key=lambda v: v.vpc_id)
-        )
-        return cache
+        if self._vpc_index is None:
+            index: dict[tuple[int, int], dict[int, list[Vpc]]] = defaultdict(dict)
+            for v in sorted({v.vpc_id: v for v in self.inv.vpcs}.values(), key=lambda v: v.vpc_id):
+                for c in v.cidrs:
+                    shift = BITS[c.version] - c.prefixlen
+                    index[(c.version, shift)].setdefault(
+                        int(c.network_address) >> shift, []
+                    ).append(v)
+            self._vpc_index = dict(index)
+        out: list[Vpc] = []
+        for (version, shift), bucket in self._vpc_index.items():
+            if version == addr.version:
+                out.extend(bucket.get(addr.value >> shift, ()))
+        return sorted({v.vpc_id: v for v in out}.values(), key=lambda v: v.vpc_id)
 
     def compiled(self, table: RouteTable) -> CompiledTable:
         """The table compiled for lookups (once per table, on first use)."""

@@ -49,12 +49,8 @@ def eni_place(m: NetworkModel, eni: NetworkInterface, label: str, version: int) 
         m.vpc(eni.vpc_id),
         m.subnets.get(eni.subnet_id),
         eni,
-        public=bool(eni.public_ips) or any(e.eni_id == eni.eni_id for e in _eip_enis(m)),
+        public=bool(eni.public_ips) or eni.eni_id in m.eip_enis,
     )
-
-
-def _eip_enis(m: NetworkModel) -> list[NetworkInterface]:
-    return [m.enis[e.eni_id] for e in m.inv.elastic_ips if e.eni_id in m.enis]
 
 
 def _subnet_place(m: NetworkModel, s: Subnet, label: str, version: int) -> Place:
@@ -83,29 +79,9 @@ def resolve(m: NetworkModel, text: str, *, version: int, source: bool) -> list[P
             raise ConfigError(f"{role} {t!r}: an AWS service can only be a destination")
         a = INTERNET_V6 if version == 6 else INTERNET_V4
         return [Place("service", t, a, a, service=svc["service"] + "@" + (svc["region"] or ""))]
-    if t.startswith("eni-"):
-        eni = m.enis.get(t)
-        if eni is None:
-            raise ConfigError(_unknown(role, t, m.enis))
-        return [eni_place(m, eni, t, version)]
-    if t.startswith("i-"):
-        enis = sorted(m.enis_by_instance.get(t, []), key=lambda e: e.eni_id)
-        if not enis:
-            raise ConfigError(_unknown(role, t, m.enis_by_instance))
-        return [eni_place(m, enis[0], t, version)]
-    if t.startswith("subnet-"):
-        s = m.subnets.get(t)
-        if s is None:
-            raise ConfigError(_unknown(role, t, m.subnets))
-        return [_subnet_place(m, s, t, version)]
-    if t.startswith("vpce-"):
-        ep = m.endpoints.get(t)
-        if ep is None:
-            raise ConfigError(_unknown(role, t, m.endpoints))
-        enis = [m.enis[e] for e in ep.network_interface_ids if e in m.enis]
-        if not enis:
-            raise ConfigError(f"{role} {t}: the endpoint has no network interface in the snapshot")
-        return [eni_place(m, enis[0], t, version)]
+    for prefix, by_id in _BY_ID.items():
+        if t.startswith(prefix):
+            return [by_id(m, t, role, version)]
     addr = parse_ip(t)
     if addr is None:
         if re.match(r"^\d+(\.\d+){1,3}$|^[0-9a-f:]+$", low):
@@ -115,6 +91,40 @@ def resolve(m: NetworkModel, text: str, *, version: int, source: bool) -> list[P
             f"on-premises, s3 or dynamodb (optionally @region)"
         )
     return [_ip_place(m, addr, t, source)]
+
+
+def _by_eni(m: NetworkModel, t: str, role: str, version: int) -> Place:
+    eni = m.enis.get(t)
+    if eni is None:
+        raise ConfigError(_unknown(role, t, m.enis))
+    return eni_place(m, eni, t, version)
+
+
+def _by_instance(m: NetworkModel, t: str, role: str, version: int) -> Place:
+    enis = sorted(m.enis_by_instance.get(t, []), key=lambda e: e.eni_id)
+    if not enis:
+        raise ConfigError(_unknown(role, t, m.enis_by_instance))
+    return eni_place(m, enis[0], t, version)
+
+
+def _by_subnet(m: NetworkModel, t: str, role: str, version: int) -> Place:
+    s = m.subnets.get(t)
+    if s is None:
+        raise ConfigError(_unknown(role, t, m.subnets))
+    return _subnet_place(m, s, t, version)
+
+
+def _by_endpoint(m: NetworkModel, t: str, role: str, version: int) -> Place:
+    ep = m.endpoints.get(t)
+    if ep is None:
+        raise ConfigError(_unknown(role, t, m.endpoints))
+    enis = [m.enis[e] for e in ep.network_interface_ids if e in m.enis]
+    if not enis:
+        raise ConfigError(f"{role} {t}: the endpoint has no network interface in the snapshot")
+    return eni_place(m, enis[0], t, version)
+
+
+_BY_ID = {"eni-": _by_eni, "i-": _by_instance, "subnet-": _by_subnet, "vpce-": _by_endpoint}
 
 
 def _ip_place(m: NetworkModel, addr: Addr, label: str, source: bool) -> Place:

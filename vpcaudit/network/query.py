@@ -74,7 +74,9 @@ def _one(
     flow = Flow.of(query[2], query[3], dst.lookup.version)
     trace = Trace(model, src, dst, flow)
     direction, stop, notes = trace.run()
-    return answer_of(query, src, trace.dst, trace, direction, stop, notes)
+    return answer_of(
+        query, src=src, dst=trace.dst, trace=trace, direction=direction, stop=stop, notes=notes
+    )
 
 
 def _family(source: str, destination: str) -> int:

@@ -144,7 +144,6 @@ class Trace:
             self.dst = self._resolve_in(vpcs[0])
         self._enter_from_internet(self.src.addr)
         self._filters_at_destination(self.src.addr, nat=True, entry="")
-        assert self.dst.vpc is not None
         return Delivery("vpc", self.dst.vpc, "igw", self.src.addr)
 
     def _enter_from_internet(self, src_addr: Addr) -> None:
@@ -193,7 +192,8 @@ class Trace:
                 raise Stop("NO_DESTINATION", where("on-premises", "on-premises"), "no single VPC")
             self.dst = dst = self._resolve_in(vpcs[0])
         vpc = dst.vpc
-        assert vpc is not None
+        if vpc is None:
+            raise Stop("NO_DESTINATION", where("on-premises", "on-premises"), "no VPC")
         sender = Sender(self.src.addr, False, where("on-premises", self.src.label), "")
         failures: list[Stop] = []
         for vgw in self.m.inv.vpn_gateways_of(vpc.vpc_id):
@@ -211,9 +211,7 @@ class Trace:
                 return Delivery("vpc", vpc, "vgw", self.src.addr)
             except Stop as stop:
                 failures.append(stop)
-        for (v, tgw), _ in sorted(self.m.vpc_attachments.items()):
-            if v != vpc.vpc_id:
-                continue
+        for tgw in sorted(self.m.tgws_of_vpc.get(vpc.vpc_id, ())):
             for att in self.m.tgw_attachments.get(tgw, []):
                 if att.resource_type not in ("vpn", "direct-connect-gateway", "connect"):
                     continue
@@ -306,7 +304,7 @@ class Trace:
             if sg is not None:
                 rules.extend(sg.egress if egress else sg.ingress)
         flow = self.flow
-        ok, used = sg_allows(rules, flow, peer, self.m.prefix_lists.get)
+        ok, _ = sg_allows(rules, flow, peer, self.m.prefix_lists.get)
         ids = ",".join(sorted(eni.group_ids))
         comp = where("security-group", ids, eni.account_id, eni.region)
         if ok:
@@ -369,7 +367,8 @@ class Trace:
             cli(
                 f"aws ec2 create-network-acl-entry --network-acl-id {acl.nacl_id} "
                 f"--{'egress' if egress else 'ingress'} --rule-number {number} "
-                f"--protocol {flow.protocol}{port_arg} {cidr_flag} {peer}/{width} --rule-action allow",
+                f"--protocol {flow.protocol}{port_arg} {cidr_flag} {peer}/{width} "
+                "--rule-action allow",
                 acl.region,
                 acl.owner_id or acl.account_id,
             )
@@ -429,11 +428,10 @@ class Trace:
                 other = p.other(side)
                 if other.vpc_id == b.vpc_id and other.region == side.region:
                     return True
-        for (v, tgw), _ in self.m.vpc_attachments.items():
+        for tgw in self.m.tgws_of_vpc.get(a.vpc_id, ()):
             t = self.m.tgws.get(tgw)
-            if v == a.vpc_id and t is not None and t.sg_referencing:
-                if (b.vpc_id, tgw) in self.m.vpc_attachments:
-                    return True
+            if t is not None and t.sg_referencing and (b.vpc_id, tgw) in self.m.vpc_attachments:
+                return True
         return False
 
     def _sender_component(self) -> Component:
@@ -509,6 +507,7 @@ def _service_place(m: NetworkModel, src: Place, dst: Place) -> Place:
 
 def answer_of(
     query: tuple[str, str, str, int | None],
+    *,
     src: Place,
     dst: Place,
     trace: Trace,

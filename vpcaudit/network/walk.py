@@ -130,17 +130,19 @@ class Router:
                 + "  # or point it at a live target with replace-route",
             )
         self.hop(rt, f"route {matched} -> {target}")
-        out = self._target(vpc, table, route, dst, sender, depth)
+        out = self._target(vpc, table, route, dst, sender=sender, depth=depth)
         if out.table is None:
             out.table, out.route = table, route
         return out
 
-    def _target(
-        self, vpc: Vpc, table: RouteTable, route: Route, dst: Place, sender: Sender, depth: int
+    def _target(  # noqa: PLR0911 - one return per route target type: a flat dispatch
+        self, vpc: Vpc, table: RouteTable, route: Route, dst: Place, *, sender: Sender, depth: int
     ) -> Delivery:
         t, tid = route.target_type, route.target_id
         if t == "gateway" and tid == "local":
             return Delivery("vpc", vpc, "local", sender.addr, table=table, route=route)
+        if t == "gateway":
+            return self._gateway(vpc, table, tid, dst, sender=sender, depth=depth)
         if t == "vpc-peering-connection":
             return self._peering(vpc, tid, dst, sender)
         if t == "transit-gateway":
@@ -148,7 +150,7 @@ class Router:
         if t == "nat-gateway":
             return self._nat(tid, dst, sender, depth)
         if t in ("network-interface", "instance"):
-            return self._appliance(vpc, t, tid, dst, sender, depth)
+            return self._appliance(vpc, t, tid, dst, sender=sender, depth=depth)
         if t == "egress-only-internet-gateway":
             self.hop(where("egress-only-internet-gateway", tid, vpc.owner_id, vpc.region), "out")
             return Delivery("internet", vpc, "eigw", sender.addr)
@@ -158,18 +160,28 @@ class Router:
                 where("core-network", tid, vpc.owner_id, vpc.region),
                 "the route leads into a Cloud WAN core network, which the model does not follow",
             )
-        if t == "gateway" and tid.startswith("igw-"):
-            return self._igw(vpc, tid, table, sender)
-        if t == "gateway" and tid.startswith("vgw-"):
-            self._vpn_up(tid, vpc)
-            self.hop(where("vpn-gateway", tid, vpc.owner_id, vpc.region), "to on-premises")
-            return Delivery("on-premises", vpc, "vgw", sender.addr)
-        if t == "gateway" and tid.startswith("vpce-"):
-            return self._endpoint_target(vpc, tid, dst, sender, depth)
         raise Stop(
             "TARGET_NOT_MODELED",
             where("route-table", table.route_table_id, table.owner_id, table.region),
             f"route target {t} {tid} is not modeled (local or carrier gateway, Outposts)",
+        )
+
+    def _gateway(
+        self, vpc: Vpc, table: RouteTable, tid: str, dst: Place, *, sender: Sender, depth: int
+    ) -> Delivery:
+        """Internet, virtual private and endpoint gateways (route target GatewayId)."""
+        if tid.startswith("igw-"):
+            return self._igw(vpc, tid, table, sender)
+        if tid.startswith("vgw-"):
+            self._vpn_up(tid, vpc)
+            self.hop(where("vpn-gateway", tid, vpc.owner_id, vpc.region), "to on-premises")
+            return Delivery("on-premises", vpc, "vgw", sender.addr)
+        if tid.startswith("vpce-"):
+            return self._endpoint_target(vpc, tid, dst, sender, depth)
+        raise Stop(
+            "TARGET_NOT_MODELED",
+            where("route-table", table.route_table_id, table.owner_id, table.region),
+            f"gateway {tid} is not modeled",
         )
 
     def _need(self, account: str, region: str, kind: str, component: str, id_: str) -> None:
@@ -252,7 +264,7 @@ class Router:
         raise Stop("TARGET_NOT_MODELED", comp, f"endpoint {tid} is not a known route target")
 
     def _appliance(
-        self, vpc: Vpc, kind: str, tid: str, dst: Place, sender: Sender, depth: int
+        self, vpc: Vpc, kind: str, tid: str, dst: Place, *, sender: Sender, depth: int
     ) -> Delivery:
         enis = self.m.enis_by_instance.get(tid, []) if kind == "instance" else []
         eni_id = enis[0].eni_id if enis else tid
@@ -327,8 +339,9 @@ class Router:
                 f"{att.attachment_id} has no subnet in {sender.az}, so traffic from that zone "
                 f"cannot reach {tgw_id}",
                 cli(
-                    f"aws ec2 modify-transit-gateway-vpc-attachment --transit-gateway-attachment-id "
-                    f"{att.attachment_id} --add-subnet-ids <a subnet of {vpc.vpc_id} in {sender.az}>",
+                    "aws ec2 modify-transit-gateway-vpc-attachment "
+                    f"--transit-gateway-attachment-id {att.attachment_id} "
+                    f"--add-subnet-ids <a subnet of {vpc.vpc_id} in {sender.az}>",
                     att.region,
                     att.resource_owner_id or att.account_id,
                 ),
@@ -357,8 +370,9 @@ class Router:
                 comp,
                 f"{att.attachment_id} is associated with no route table of {tgw_id}",
                 cli(
-                    f"aws ec2 associate-transit-gateway-route-table --transit-gateway-route-table-id "
-                    f"<route table> --transit-gateway-attachment-id {att.attachment_id}",
+                    "aws ec2 associate-transit-gateway-route-table "
+                    "--transit-gateway-route-table-id <route table>"
+                    f" --transit-gateway-attachment-id {att.attachment_id}",
                     att.region,
                     owner,
                 ),
@@ -512,8 +526,8 @@ class Router:
                     table.region,
                     table.owner_id,
                 )
-        for (v, tgw), _ in self.m.vpc_attachments.items():
-            if v == vpc.vpc_id and (dst.vpc.vpc_id, tgw) in self.m.vpc_attachments:
+        for tgw in self.m.tgws_of_vpc.get(vpc.vpc_id, ()):
+            if (dst.vpc.vpc_id, tgw) in self.m.vpc_attachments:
                 return cli(
                     f"aws ec2 create-route --route-table-id {table.route_table_id} "
                     f"{_dest_flag(str(block))} {block} --transit-gateway-id {tgw}",
@@ -535,7 +549,8 @@ class Router:
             if att is not None:
                 return (
                     cli(
-                        f"aws ec2 create-transit-gateway-route --transit-gateway-route-table-id {rt} "
+                        "aws ec2 create-transit-gateway-route "
+                        f"--transit-gateway-route-table-id {rt} "
                         f"--destination-cidr-block {block} --transit-gateway-attachment-id "
                         f"{att.attachment_id}",
                         region,
