@@ -52,9 +52,9 @@ class Flow:
             return Flow("1", ((0, 0),))
         if self.protocol == "58":
             return Flow("58", ((129, 129),))
-        if self.protocol in ("6", "17"):
-            return Flow(self.protocol, (EPHEMERAL,))
-        return self
+        # The replies of "all traffic" go to the client's ephemeral ports too (a tcp 22 deny
+        # cannot hit them).
+        return Flow(self.protocol, (EPHEMERAL,))
 
     def describe(self) -> str:
         """Human text: "tcp 443", "all traffic", "icmp echo"."""
@@ -174,9 +174,12 @@ def nacl_decides(
             continue
         proto = e.protocol
         if proto != ALL_PROTOCOLS and (whole or proto != flow.protocol):
-            # A rule for one protocol cannot allow "all traffic", but its deny hits part of it.
+            # A rule for one protocol cannot allow "all traffic", but its deny hits part of it
+            # (for tcp/udp, where its ports meet the flow's).
             if whole and not e.allow:
-                return NaclVerdict(False, e.rule_number)
+                ports = (0, 65535) if e.from_port == -1 else (e.from_port, e.to_port)
+                if proto not in ("6", "17") or _overlaps(remaining, *ports):
+                    return NaclVerdict(False, e.rule_number)
             continue
         if proto == ALL_PROTOCOLS:
             lo, hi = 0, 65535 if flow.protocol not in ("1", "58") else 255

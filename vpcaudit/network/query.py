@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vpcaudit.errors import ConfigError
 from vpcaudit.network.addr import parse_ip
-from vpcaudit.network.answer import Component, PathAnswer, Verdict
+from vpcaudit.network.answer import PathAnswer, Verdict
 from vpcaudit.network.filters import Flow
 from vpcaudit.network.model import REQUIRED_KINDS, NetworkModel
 from vpcaudit.network.place import Place, resolve
@@ -58,7 +58,6 @@ def ask(
             Verdict.UNKNOWN,
             code="NO_ON_PREMISES_RANGE",
             direction="forward",
-            blocking=Component("on-premises", "on-premises"),
             explanation="no on-premises address range is known in the snapshot (VPN static "
             "routes, VGW routes, TGW routes to VPN or Direct Connect): name an on-premises IP",
         )

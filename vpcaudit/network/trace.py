@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from vpcaudit.awscli import cli
 from vpcaudit.inventory import NetworkInterface, SgRule, Subnet, Vpc
-from vpcaudit.network.addr import Addr
+from vpcaudit.network.addr import Addr, parse_ip
 from vpcaudit.network.answer import CODES, Component, Hop, PathAnswer, Verdict
 from vpcaudit.network.filters import EPHEMERAL, FINAL_RULE, Flow, Peer, nacl_decides, sg_allows
 from vpcaudit.network.model import NetworkModel
@@ -22,7 +22,7 @@ class Trace:
         self.src = src
         self.dst = _service_place(model, src, dst)
         self.flow = flow
-        self.router = Router(model)
+        self.router = Router(model, self._path_nacl)
         self.direction = "forward"
         self.forward: tuple[Hop, ...] = ()
 
@@ -56,7 +56,11 @@ class Trace:
         if not self._same_subnet(src.subnet):
             self._nacl(src.subnet, egress=True, flow=self.flow, peer=dst.lookup)
         sender = Sender(
-            src.addr, src.public, self._sender_component(), src.subnet.availability_zone
+            src.addr,
+            src.public,
+            self._sender_component(),
+            src.subnet.availability_zone,
+            src.subnet.subnet_id,
         )
         table = self.m.table_of_subnet(src.subnet)
         delivery = self.router.route(src.vpc, table, dst, sender)
@@ -69,8 +73,6 @@ class Trace:
         if dst.kind in ("internet", "on-premises", "service"):
             if d.kind != dst.kind and not (dst.kind == "service" and d.kind == "internet"):
                 self._elsewhere(d, f"to {d.kind} ({d.via}), not to {dst.label}")
-            if dst.kind == "internet" and d.kind == "internet" and d.nats:
-                self._nat_return_filters(d)
             return
         if d.kind == "internet" and dst.public and dst.eni is not None:
             # A public IP of a scanned interface: out to the internet, back in through its IGW.
@@ -248,13 +250,7 @@ class Trace:
         reply = self.flow.reply()
         src_seen = getattr(self, "_inbound_seen", None) or d.src_seen or src.addr
         if dst.kind in ("internet", "service", "on-premises") or d.kind != "vpc":
-            # The reply comes back through the gateway the request left by; what is checked is
-            # the source subnet's ACL letting the reply in.
-            self.router.note(
-                "the reply from outside the scanned VPCs is assumed to come back the same way"
-            )
-            if src.subnet is not None:
-                self._nacl(src.subnet, egress=False, flow=reply, peer=dst.lookup)
+            self._reply_from_outside(d, reply)
             return
         if dst.subnet is None or dst.vpc is None:
             return
@@ -274,6 +270,51 @@ class Trace:
         if src.subnet is not None and (not self._same_subnet(dst.subnet) or d.nats):
             self._nacl(src.subnet, egress=False, flow=reply, peer=dst.addr)
         self.router.hop(self._src_component(), "reply delivered")
+
+    def _reply_from_outside(self, d: Delivery, reply: Flow) -> None:
+        """A reply from the internet, a service or on-premises: it comes back to the NAT
+        gateway (then by the NAT subnet's routes) or into the TGW attachment the request left
+        by (then by that attachment's route table); either must lead back to the source."""
+        src, dst = self.src, self.dst
+        outside = where(dst.kind, dst.label)
+        rd: Delivery | None = None
+        want = src.vpc.vpc_id if src.vpc is not None else ""
+        if d.nats:
+            nat = d.nats[-1]
+            s = self.m.subnets.get(nat.subnet_id)
+            vpc = self.m.vpc(nat.vpc_id)
+            back_addr = src.addr
+            if len(d.nats) > 1:
+                back_addr = parse_ip(d.nats[-2].private_ip) or src.addr
+                want = d.nats[-2].vpc_id
+            if s is not None and vpc is not None:
+                self._nacl(s, egress=False, flow=reply, peer=dst.lookup)
+                nat_comp = where("nat-gateway", nat.nat_gateway_id, nat.account_id, nat.region)
+                self.router.hop(nat_comp, "reply translated back")
+                self._nacl(s, egress=True, flow=reply, peer=back_addr)
+                back = Place("ip", src.label, back_addr, back_addr)
+                sender = Sender(dst.lookup, True, outside, s.availability_zone, s.subnet_id)
+                rd = self.router.route(vpc, self.m.table_of_subnet(s), back, sender)
+        elif d.exit_attachment is not None:
+            att, tgw = d.exit_attachment
+            comp = where(
+                "transit-gateway-attachment", att.attachment_id, att.account_id, att.region
+            )
+            self.router.hop(comp, "reply from on-premises")
+            back = Place("ip", src.label, src.addr, src.addr)
+            rd = self.router._tgw_table(att, tgw, back, Sender(dst.lookup, True, outside, ""), 0)
+        else:
+            self.router.note("the reply comes back through the gateway the request left by")
+        home = rd is None or (rd.kind == "vpc" and rd.vpc is not None and rd.vpc.vpc_id == want)
+        if rd is not None and want and not home:
+            self._elsewhere(rd, f"the reply goes to {rd.kind} ({rd.via}), not back to {want}")
+        if src.subnet is not None:
+            self._nacl(src.subnet, egress=False, flow=reply, peer=dst.lookup)
+        self.router.hop(self._src_component(), "reply delivered")
+
+    def _path_nacl(self, subnet: Subnet, egress: bool, peer: Addr) -> None:
+        """The ACL of a subnet the request crosses on its way (a NAT gateway's)."""
+        self._nacl(subnet, egress=egress, flow=self.flow, peer=peer)
 
     def _check_reply(self, rd: Delivery, d: Delivery) -> None:
         src = self.src
@@ -374,12 +415,6 @@ class Trace:
             )
             + "  # pick a free rule number below the deny",
         )
-
-    def _nat_return_filters(self, d: Delivery) -> None:
-        for nat in d.nats:
-            s = self.m.subnets.get(nat.subnet_id)
-            if s is not None:
-                self._nacl(s, egress=False, flow=self.flow.reply(), peer=self.dst.lookup)
 
     # -- helpers ----------------------------------------------------------------------------
 

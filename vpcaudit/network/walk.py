@@ -3,6 +3,7 @@ something stops it. Filters (security groups, network ACLs) are applied by `trac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vpcaudit.awscli import cli, destination_flag
@@ -13,6 +14,8 @@ from vpcaudit.network.model import NetworkModel
 from vpcaudit.network.place import Place
 
 MAX_HOPS = 16
+# Peering states whose routes are dead for good (the fix is to delete or repoint them).
+_ENDED = frozenset({"deleted", "deleting", "rejected", "expired", "failed"})
 _ON_PREM_ATTACHMENTS = frozenset({"vpn", "direct-connect-gateway", "connect"})
 
 
@@ -44,6 +47,8 @@ class Delivery:
     route: Route | None = None
     entry_subnet: str = ""
     """The subnet the packet entered the VPC through (a TGW attachment subnet), if any."""
+    exit_attachment: tuple[TgwAttachment, str] | None = None
+    """The (attachment, TGW) through which it left for on-premises: replies enter there."""
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Sender:
     """True when the sender has a public or Elastic IPv4 (for an internet gateway)."""
     component: Component
     az: str
+    subnet_id: str = ""
 
 
 def where(kind: str, id_: str, account: str = "", region: str = "", **kw: str) -> Component:
@@ -62,13 +68,19 @@ def where(kind: str, id_: str, account: str = "", region: str = "", **kw: str) -
     return Component(kind, id_, account, region, **kw)
 
 
+NaclHook = Callable[[Subnet, bool, Addr], None]
+"""(subnet, egress, the other end's address): raise Stop when the ACL denies."""
+
+
 class Router:
     """Routing over a NetworkModel; collects hops and notes as it goes."""
 
-    def __init__(self, model: NetworkModel) -> None:
+    def __init__(self, model: NetworkModel, nacl: NaclHook | None = None) -> None:
         self.m = model
         self.hops: list[Hop] = []
         self.notes: list[str] = []
+        self.nacl = nacl
+        """Checks a subnet's network ACL on the path (set by the trace, which owns the flow)."""
 
     def hop(self, component: Component, action: str) -> None:
         """Record one step."""
@@ -116,6 +128,10 @@ class Router:
         rt = where("route-table", table.route_table_id, table.owner_id, table.region, rule=matched)
         target = route.target_id or route.target_type
         if route.state == "blackhole":
+            # AWS marks a route blackhole while its target cannot carry traffic; a target that
+            # still exists (a peering awaiting acceptance, a NAT gateway pending or failed)
+            # explains it better, and its fix keeps the route.
+            self._explain_blackhole(route, rt)
             raise Stop(
                 "BLACKHOLE_ROUTE",
                 rt,
@@ -134,6 +150,35 @@ class Router:
         if out.table is None:
             out.table, out.route = table, route
         return out
+
+    def _explain_blackhole(self, route: Route, rt: Component) -> None:
+        if route.target_type == "vpc-peering-connection":
+            p = self.m.inv.peering(route.target_id)
+            if p is not None and p.status != "active" and p.status not in _ENDED:
+                side = p.accepter  # the accepter's owner accepts, in its region
+                raise Stop(
+                    "PEERING_NOT_ACTIVE",
+                    where("vpc-peering-connection", p.peering_id, rt.account_id, rt.region),
+                    f"peering {p.peering_id} is {p.status}: its routes stay blackhole until it "
+                    f"is active",
+                    cli(
+                        "aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id "
+                        f"{p.peering_id}",
+                        side.region,
+                        side.owner_id,
+                    )
+                    + "  # if the request is expected"
+                    if p.status == "pending-acceptance"
+                    else "",
+                )
+        if route.target_type == "nat-gateway":
+            nat = self.m.inv.nat_gateway(route.target_id)
+            if nat is not None and nat.state in ("pending", "failed"):
+                raise Stop(
+                    "NAT_GATEWAY_NOT_AVAILABLE",
+                    where("nat-gateway", nat.nat_gateway_id, nat.account_id, nat.region),
+                    f"NAT gateway {nat.nat_gateway_id} is {nat.state}",
+                )
 
     def _target(  # noqa: PLR0911 - one return per route target type: a flat dispatch
         self, vpc: Vpc, table: RouteTable, route: Route, dst: Place, *, sender: Sender, depth: int
@@ -446,7 +491,9 @@ class Router:
             if nxt.resource_type == "vpn":
                 self._vpn_up("", vpn_id=nxt.resource_id)
             self.hop(comp, f"to on-premises ({nxt.resource_type} {nxt.resource_id})")
-            return Delivery("on-premises", None, f"tgw-{nxt.resource_type}", sender.addr)
+            out = Delivery("on-premises", None, f"tgw-{nxt.resource_type}", sender.addr)
+            out.exit_attachment = (nxt, tgw_id)
+            return out
         if nxt.resource_type != "vpc":
             raise Stop("TARGET_NOT_MODELED", comp, f"attachment type {nxt.resource_type}")
         vpc = self.m.vpc(nxt.resource_id)
@@ -498,13 +545,18 @@ class Router:
         subnet = self.m.subnets.get(nat.subnet_id)
         if vpc is None or subnet is None:
             raise Stop("NOT_READ", where("nat-gateway", nat_id, nat.account_id, nat.region), "nat")
+        if self.nacl is not None and sender.subnet_id != subnet.subnet_id:
+            self.nacl(subnet, False, sender.addr)
         self.hop(where("nat-gateway", nat_id, nat.account_id, nat.region), "source NAT")
         nat_addr = _addr(nat.private_ip) or sender.addr
+        if self.nacl is not None:
+            self.nacl(subnet, True, dst.lookup)
         after = Sender(
             nat_addr,
             bool(nat.public_ip) and nat.connectivity == "public",
             where("nat-gateway", nat_id, nat.account_id, nat.region),
             subnet.availability_zone,
+            subnet.subnet_id,
         )
         out = self.route(vpc, self.m.table_of_subnet(subnet), dst, after, depth + 1)
         out.nats.insert(0, nat)
