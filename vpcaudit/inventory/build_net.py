@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from vpcaudit.inventory.models import Network, TgwAttachment, _net
+from vpcaudit.inventory.models import KIND_OPERATIONS, Network, TgwAttachment, _net
 from vpcaudit.inventory.netmodels import (
     ALL_PROTOCOLS,
     EgressOnlyIgw,
@@ -152,7 +152,29 @@ def _by_table(items: list[RawItem]) -> dict[str, list[RawItem]]:
     return out
 
 
-def _tgw_tables(acct: str, region: str, res: dict[str, list[RawItem]]) -> Iterator[TgwRouteTable]:
+Failed = frozenset[tuple[str, str, str]]
+
+
+def failed_calls(snap: Snapshot) -> Failed:
+    """(account, region, operation) of every gap; "*" stands for every region or operation."""
+    return frozenset((g.account_id, g.region, g.operation) for g in snap.gaps)
+
+
+def fully_read(failed: Failed, acct: str, region: str, res: Any, kind: str) -> bool:
+    """The kind is present for (account, region) and no call of its operation failed there.
+
+    A per-table read (TGW routes, prefix-list entries) keeps what the tables that answered
+    returned: present is then not the same as complete, and a gap says so.
+    """
+    if kind not in res:
+        return False
+    op = KIND_OPERATIONS[kind]
+    return not any((acct, r, o) in failed for r in (region, "*") for o in (op, "*"))
+
+
+def _tgw_tables(
+    acct: str, region: str, res: dict[str, list[RawItem]], routes_read: bool
+) -> Iterator[TgwRouteTable]:
     routes = _by_table(res.get("tgw_routes", []))
     assocs = _by_table(res.get("tgw_associations", []))
     props = _by_table(res.get("tgw_propagations", []))
@@ -181,7 +203,7 @@ def _tgw_tables(acct: str, region: str, res: dict[str, list[RawItem]]) -> Iterat
                     if a.get("State", "enabled") in ("enabled", "enabling")
                 )
             ),
-            "tgw_routes" in res,
+            routes_read,
         )
 
 
@@ -219,13 +241,14 @@ def _address(acct: str, region: str, raw: RawItem) -> ElasticIp:
     )
 
 
-def _prefix_lists(acct: str, region: str, res: dict[str, list[RawItem]]) -> Iterator[PrefixList]:
+def _prefix_lists(
+    acct: str, region: str, res: dict[str, list[RawItem]], read: bool
+) -> Iterator[PrefixList]:
     entries: dict[str, list[Network]] = defaultdict(list)
     for raw in res.get("prefix_list_entries", []):
         n = _net(str(raw.get("Cidr", "")))
         if n is not None:
             entries[str(raw.get("PrefixListId", ""))].append(n)
-    read = "prefix_list_entries" in res
     for raw in res.get("prefix_lists", []):
         pid = str(raw["PrefixListId"])
         owner = str(raw.get("OwnerId", ""))
@@ -250,6 +273,7 @@ def build_network_fields(snap: Snapshot) -> dict[str, Any]:
     vpns: list[VpnConnection] = []
     eips: list[ElasticIp] = []
     pls: list[PrefixList] = []
+    failed = failed_calls(snap)
     for rd in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
         acct, region, res = rd.account_id, rd.region, dict(rd.resources)
         for raw in res.get("network_acls", []):
@@ -278,7 +302,8 @@ def build_network_fields(snap: Snapshot) -> dict[str, Any]:
             )
         enis.extend(_interface(acct, region, raw) for raw in res.get("network_interfaces", []))
         tgws.extend(_transit_gateway(acct, region, raw) for raw in res.get("transit_gateways", []))
-        tables.extend(_tgw_tables(acct, region, res))
+        routes_read = fully_read(failed, acct, region, res, "tgw_routes")
+        tables.extend(_tgw_tables(acct, region, res, routes_read))
         eigws.extend(
             EgressOnlyIgw(
                 acct,
@@ -294,7 +319,8 @@ def build_network_fields(snap: Snapshot) -> dict[str, Any]:
         )
         vpns.extend(_vpn(acct, region, raw) for raw in res.get("vpn_connections", []))
         eips.extend(_address(acct, region, raw) for raw in res.get("addresses", []))
-        pls.extend(_prefix_lists(acct, region, res))
+        entries_read = fully_read(failed, acct, region, res, "prefix_list_entries")
+        pls.extend(_prefix_lists(acct, region, res, entries_read))
 
     def key(x: Any, id_field: str) -> tuple[str, str, str]:
         return (x.account_id, x.region, getattr(x, id_field))
@@ -334,9 +360,11 @@ def tgw_associations(snap: Snapshot) -> dict[tuple[str, str], str]:
     attachments in each VPC owner's too.
     """
     out: dict[tuple[str, str], str] = {}
+    failed = failed_calls(snap)
     for rd in snap.regions:
         res = rd.resources
-        if "tgw_associations" not in res:
+        if not fully_read(failed, rd.account_id, rd.region, res, "tgw_associations"):
+            # Unknown, not "associated with none": the model then says NOT_READ.
             continue
         tables = {str(t["TransitGatewayRouteTableId"]): t for t in res.get("tgw_route_tables", [])}
         for t in tables.values():

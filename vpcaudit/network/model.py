@@ -38,6 +38,8 @@ class CompiledTable:
     table: RouteTable
     lpm: Lpm[Route]
     services: dict[str, Route]
+    unread: tuple[str, ...] = ()
+    """Prefix lists its routes use whose entries were not read: lookups there are unknown."""
 
 
 @dataclass(frozen=True)
@@ -220,10 +222,12 @@ class NetworkModel:
         expanded: list[tuple[Any, Route]] = []
         propagated: list[tuple[Any, Route]] = []
         services: dict[str, Route] = {}
+        unread: list[str] = []
         for r in table.routes:
             if r.destination.startswith("pl-"):
                 pl = self.prefix_lists.get(r.destination)
-                if pl is None:
+                if pl is None or (pl.cidrs is None and pl.owner_id != "AWS"):
+                    unread.append(r.destination)
                     continue
                 if pl.cidrs is None:
                     services.setdefault(pl.name, r)
@@ -236,7 +240,8 @@ class NetworkModel:
             (propagated if r.origin == "EnableVgwRoutePropagation" else entries).append((net, r))
         # For one prefix, a static CIDR route beats a prefix-list route, which beats a
         # propagated one (AWS's route priority).
-        return CompiledTable(table, Lpm([*entries, *expanded, *propagated]), services)
+        lpm = Lpm([*entries, *expanded, *propagated])
+        return CompiledTable(table, lpm, services, tuple(unread))
 
     def compiled_tgw(self, table: TgwRouteTable) -> CompiledTgwTable:
         """A Transit Gateway route table compiled for lookups."""

@@ -312,6 +312,10 @@ class Trace:
             self._nacl(src.subnet, egress=False, flow=reply, peer=dst.lookup)
         self.router.hop(self._src_component(), "reply delivered")
 
+    def _unread(self, pl_id: str) -> bool:
+        pl = self.m.prefix_lists.get(pl_id)
+        return pl is None or (pl.cidrs is None and pl.owner_id != "AWS")
+
     def _path_nacl(self, subnet: Subnet, egress: bool, peer: Addr) -> None:
         """The ACL of a subnet the request crosses on its way (a NAT gateway's)."""
         self._nacl(subnet, egress=egress, flow=self.flow, peer=peer)
@@ -351,6 +355,15 @@ class Trace:
         if ok:
             self.router.hop(comp, f"{'egress' if egress else 'ingress'} allows {flow.describe()}")
             return
+        unread = sorted(
+            {r.prefix_list_id for r in rules if r.prefix_list_id and self._unread(r.prefix_list_id)}
+        )
+        if unread:
+            raise Stop(
+                "NOT_READ",
+                comp,
+                f"the groups use prefix list(s) {', '.join(unread)} whose entries were not read",
+            )
         direction = "egress" if egress else "ingress"
         code = "SG_EGRESS_DENIED" if egress else "SG_INGRESS_DENIED"
         who = peer.service or str(peer.addr)

@@ -112,6 +112,13 @@ class Router:
             )
         rt = where("route-table", table.route_table_id, table.owner_id, table.region)
         compiled = self.m.compiled(table)
+        if compiled.unread:
+            raise Stop(
+                "NOT_READ",
+                rt,
+                f"route table {table.route_table_id} routes to prefix list(s) "
+                f"{', '.join(compiled.unread)} whose entries were not read",
+            )
         route = compiled.services.get(dst.service) if dst.service else None
         if route is not None:
             matched = route.destination
