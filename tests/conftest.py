@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from tests.servers import LOOPBACK, CliResult, MotoServer, apply_env, run_vpcaudit, sandbox_env
-from vpcaudit.demo.fidelity import MotoFidelity
+from vpcaudit.demo.fidelity import MotoFidelity, answer_unimplemented
 from vpcaudit.demo.seed import Seeded, seed
 
 
@@ -39,7 +39,9 @@ def moto_server() -> Iterator[MotoServer]:
     moto = MotoServer(f"http://{LOOPBACK}:{port}")
     moto.reset()
     try:
-        yield moto
+        # moto lacks DescribeTransitGatewayConnects, which every scan calls: answer it.
+        with answer_unimplemented():
+            yield moto
     finally:
         # The server shares moto's in-process state with mock_aws: leave it empty.
         moto.reset()

@@ -12,6 +12,7 @@ import pytest
 
 from tests.builders import (
     ACCOUNT,
+    FIXTURES,
     NOW,
     OTHER_ACCOUNT,
     OTHER_REGION,
@@ -359,7 +360,7 @@ def fixture_doc() -> dict[str, Any]:
     return load_fixture("endpoints.json").to_dict()
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None])
+@pytest.mark.parametrize("version", [0, 3, "1", "2", None])
 def test_wrong_schema_version_is_refused(tmp_path: Path, version: object) -> None:
     doc = fixture_doc()
     doc["schema_version"] = version
@@ -367,9 +368,12 @@ def test_wrong_schema_version_is_refused(tmp_path: Path, version: object) -> Non
         Snapshot.load(write(tmp_path, json.dumps(doc)))
 
 
-def test_current_schema_version_is_one() -> None:
-    assert SCHEMA_VERSION == 1
-    assert fixture_doc()["schema_version"] == 1
+def test_current_schema_version_is_two_and_the_v1_fixtures_still_load() -> None:
+    # Version 2 added the network kinds; a version 1 snapshot loads and lacks them.
+    assert SCHEMA_VERSION == 2
+    assert fixture_doc()["schema_version"] == 2
+    raw = json.loads((FIXTURES / "endpoints.json").read_text())
+    assert raw["schema_version"] == 1
 
 
 def test_not_json_is_refused(tmp_path: Path) -> None:

@@ -16,7 +16,12 @@ from typing import Any
 from vpcaudit.errors import SnapshotError
 from vpcaudit.model import Gap
 
-SCHEMA_VERSION = 1
+# 2: the network model's kinds (NACLs, ENIs, Transit Gateway tables and routes, VPNs, ...),
+# items read per parent stamped with the parent's id, secrets stripped from VPN connections.
+SCHEMA_VERSION = 2
+# Version 1 lacks those kinds and has nothing else different: it loads as is, and the kinds it
+# lacks are named by vpcaudit.aws.collect.not_collected.
+READABLE_VERSIONS = frozenset({1, SCHEMA_VERSION})
 KIND = "vpcaudit-snapshot"
 
 RawItem = dict[str, Any]
@@ -111,10 +116,12 @@ class Snapshot:
         if not isinstance(doc, dict) or doc.get("kind") != KIND:
             raise SnapshotError(f"{source}: not a vpcaudit snapshot")
         version = doc.get("schema_version")
-        if version != SCHEMA_VERSION:
+        # bool is an int, and 1.0 == 1: only the integers themselves are versions.
+        if type(version) is not int or version not in READABLE_VERSIONS:
+            readable = " and ".join(str(v) for v in sorted(READABLE_VERSIONS))
             raise SnapshotError(
                 f"{source}: snapshot schema_version {version!r} is not supported "
-                f"(this vpcaudit reads version {SCHEMA_VERSION})"
+                f"(this vpcaudit reads versions {readable})"
             )
         try:
             org = doc.get("org_account_ids")

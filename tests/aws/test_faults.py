@@ -231,13 +231,21 @@ def test_throttling_that_never_relents_is_a_gap_not_a_loss(env: World, tmp_path:
     stats = run.snapshot["extra"]["stats"]
     assert stats["http_attempts"] == stats["api_calls"] + attempts - 1
     assert sum(run.requests.values()) == stats["http_attempts"]
-    # eu-app's flow logs are unknown, so its check is unverified; every finding is still found.
-    eu_app = env.seeded.vpcs["eu-app"]
-    assert [
-        (u["rule_id"], u["resource_id"])
+    # The flow logs of the VPCs there (eu-app among them) are unknown, so their checks are
+    # unverified; every finding is still found.
+    there = {
+        v["VpcId"]
+        for r in env.clean.snapshot["regions"]
+        if (r["account_id"], r["region"]) == (network, "eu-west-1")
+        for v in r["resources"]["vpcs"]
+    }
+    assert env.seeded.vpcs["eu-app"] in there
+    unverified = [
+        u["resource_id"]
         for u in run.report["unverified"]
         if u["rule_id"] == "vpc-flow-logs-missing"
-    ] == [("vpc-flow-logs-missing", eu_app)]
+    ]
+    assert sorted(unverified) == sorted(there)
     assert run.pairs == env.clean.pairs - env.located_in(network, "eu-west-1", flow_logs_only=True)
 
 
@@ -399,3 +407,50 @@ def test_unreadable_flow_logs_make_vpcs_unverified_not_findings(env: World, tmp_
     # Only the flow-log checks there are lost; the rest of the region is still judged.
     assert run.pairs == env.clean.pairs - env.located_in(app_prod, "us-east-1", flow_logs_only=True)
     assert ("peering-route-one-way", env.seeded.peerings["hub-spoke-b"]) in run.pairs
+
+
+# --- one refused per-table operation ----------------------------------------------------------
+
+
+def test_a_refused_per_table_call_is_a_gap_for_that_operation_only(
+    env: World, tmp_path: Path
+) -> None:
+    network = env.id("network")
+    denied = Fault(
+        "UnauthorizedOperation",
+        service="ec2",
+        action="SearchTransitGatewayRoutes",
+        region="us-east-1",
+        account=network,
+    )
+    run = _scan(env.app, tmp_path, faults=(denied,))
+    assert run.code == 3
+    assert run.gaps == [
+        (network, "us-east-1", "ec2:SearchTransitGatewayRoutes", "UnauthorizedOperation")
+    ]
+    [hub] = [
+        r
+        for r in env.clean.snapshot["regions"]
+        if (r["account_id"], r["region"]) == (network, "us-east-1")
+    ]
+    tables = sorted(t["TransitGatewayRouteTableId"] for t in hub["resources"]["tgw_route_tables"])
+    assert len(tables) >= 2, "the demo's hub has TGW route tables"
+    # One refused call per table, named in one gap; every other call as in the clean run.
+    [gap] = run.report["scan"]["gaps"]
+    assert gap["message"].endswith(f"; {len(tables)} of {len(tables)})")
+    assert all(t in gap["message"] for t in tables[:5])
+    assert run.failed == {"ec2:SearchTransitGatewayRoutes": len(tables)}
+    stats, clean_stats = run.snapshot["extra"]["stats"], env.clean.snapshot["extra"]["stats"]
+    assert stats["calls_by_operation"] == clean_stats["calls_by_operation"]
+    # The tables' associations and propagations were still read, stamped with their table.
+    [read] = [
+        r
+        for r in run.snapshot["regions"]
+        if (r["account_id"], r["region"]) == (network, "us-east-1")
+    ]
+    for kind in ("tgw_associations", "tgw_propagations"):
+        assert read["resources"][kind] == hub["resources"][kind], kind
+        assert {a["TransitGatewayRouteTableId"] for a in read["resources"][kind]} <= set(tables)
+    assert read["resources"]["tgw_routes"] == []
+    # Nothing found elsewhere is lost.
+    assert run.pairs >= env.clean.pairs - env.located_in(network, "us-east-1")

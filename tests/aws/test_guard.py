@@ -47,6 +47,9 @@ def _unguarded_ec2() -> Any:
         ("ec2", "DescribeVpcs"),
         ("ec2", "DescribeVpcPeeringConnections"),
         ("ec2", "GetManagedPrefixListEntries"),
+        ("ec2", "GetTransitGatewayRouteTableAssociations"),
+        # A read whose name does not say so, allowed by its exact name.
+        ("ec2", "SearchTransitGatewayRoutes"),
         ("organizations", "ListAccounts"),
         ("sts", "GetCallerIdentity"),
         ("sts", "AssumeRole"),
@@ -78,6 +81,13 @@ def test_is_read_only_allows_reads_and_role_assumption(service: str, operation: 
         # Case matters: botocore operation names are PascalCase.
         ("ec2", "describeVpcs"),
         ("ec2", ""),
+        # SearchTransitGatewayRoutes is allowed by name, not the "Search" prefix ...
+        ("ec2", "SearchTransitGatewayMulticastGroups"),
+        ("ec2", "SearchLocalGatewayRoutes"),
+        ("ec2", "SearchTransitGatewayRoutesAndDeleteThem"),
+        ("ec2", "searchTransitGatewayRoutes"),
+        # ... and for EC2 only.
+        ("networkmanager", "SearchTransitGatewayRoutes"),
     ],
 )
 def test_is_read_only_refuses_everything_else(service: str, operation: str) -> None:
@@ -163,3 +173,29 @@ def test_clients_use_adaptive_retries(factory: ClientFactory) -> None:
     retries = factory.client("ec2", REGION).meta.config.retries
     assert retries["mode"] == "adaptive"
     assert retries["total_max_attempts"] >= 3
+
+
+def test_search_transit_gateway_routes_passes_the_guard_and_is_sent(
+    factory: ClientFactory, sent: list[str]
+) -> None:
+    plain = _unguarded_ec2()
+    tgw = plain.create_transit_gateway()["TransitGateway"]
+    rtb = tgw["Options"]["AssociationDefaultRouteTableId"]
+    routes = factory.client("ec2", REGION).search_transit_gateway_routes(
+        TransitGatewayRouteTableId=rtb,
+        Filters=[{"Name": "type", "Values": ["static", "propagated"]}],
+    )["Routes"]
+    assert routes == []
+    assert sent == ["SearchTransitGatewayRoutes"]
+    assert factory.counter.by_operation == {"ec2:SearchTransitGatewayRoutes": 1}
+
+
+def test_only_the_named_search_is_allowed_on_a_live_client(
+    factory: ClientFactory, sent: list[str]
+) -> None:
+    # A Search operation that is not named is refused before anything is sent, like a write.
+    with pytest.raises(MutatingCallRefused, match=r"ec2:SearchTransitGatewayMulticastGroups"):
+        factory.client("ec2", REGION).search_transit_gateway_multicast_groups(
+            TransitGatewayMulticastDomainId="tgw-mcast-domain-1"
+        )
+    assert sent == []

@@ -1,8 +1,10 @@
 """Collectors: one task per (account, region), one paginated Describe call per resource kind.
 
 This is the only module that reads resources from AWS. Each resource kind is declared as data
-(`ResourceSpec`), so adding a kind is one line and the call count stays one call (plus pages)
-per kind and region, never one per VPC or subnet.
+(`ResourceSpec`, in vpcaudit.aws.specs), so adding a kind is one line and the call count stays
+one call (plus pages) per kind and region, never one per VPC or subnet; the few kinds AWS
+offers no bulk call for are read with one call per Transit Gateway route table or
+customer-managed prefix list.
 """
 
 from __future__ import annotations
@@ -15,11 +17,32 @@ from typing import Any, Protocol
 
 import botocore.exceptions
 import structlog
+from botocore.parsers import ResponseParserError
 
 from vpcaudit import __version__
 from vpcaudit.aws.session import ClientFactory, error_parts
+from vpcaudit.aws.specs import SPECS, PerParent, Resources, ResourceSpec, strip_secrets
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import RawItem, RegionData, Skipped, Snapshot, json_safe
+
+# The specs live in vpcaudit.aws.specs; they are named here too, where callers look for them.
+__all__ = [
+    "REGION_WIDE_CODES",
+    "SPECS",
+    "AccountTarget",
+    "CollectResult",
+    "PerParent",
+    "PreparedAccount",
+    "Progress",
+    "RegionResult",
+    "ResourceSpec",
+    "build_snapshot",
+    "collect",
+    "collect_region",
+    "not_collected",
+    "now_iso",
+    "run_pool",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -35,61 +58,6 @@ REGION_WIDE_CODES = frozenset(
         "ExpiredTokenException",
         "RequestExpired",
     }
-)
-
-
-@dataclass(frozen=True)
-class ResourceSpec:
-    """How to enumerate one resource kind: the operation, its result key, its page size."""
-
-    kind: str
-    operation: str
-    """The API operation name, e.g. DescribeVpcs."""
-    result_key: str
-    page_size: int | None
-    """MaxResults to ask for (the API's maximum); None when the operation is not paginated."""
-    service: str = "ec2"
-    needed: Callable[[dict[str, list[RawItem]]], bool] | None = None
-    """Read only when this holds for what was read before it (None: always)."""
-
-    @property
-    def method(self) -> str:
-        """The boto3 method name (describe_vpcs)."""
-        out = []
-        for i, ch in enumerate(self.operation):
-            if ch.isupper() and i:
-                out.append("_")
-            out.append(ch.lower())
-        return "".join(out)
-
-
-SPECS: tuple[ResourceSpec, ...] = (
-    ResourceSpec("vpcs", "DescribeVpcs", "Vpcs", 1000),
-    ResourceSpec("subnets", "DescribeSubnets", "Subnets", 1000),
-    ResourceSpec("route_tables", "DescribeRouteTables", "RouteTables", 100),
-    ResourceSpec("peerings", "DescribeVpcPeeringConnections", "VpcPeeringConnections", 1000),
-    ResourceSpec("endpoints", "DescribeVpcEndpoints", "VpcEndpoints", 1000),
-    ResourceSpec("flow_logs", "DescribeFlowLogs", "FlowLogs", 1000),
-    ResourceSpec("prefix_lists", "DescribeManagedPrefixLists", "PrefixLists", 100),
-    ResourceSpec("vpn_gateways", "DescribeVpnGateways", "VpnGateways", None),
-    ResourceSpec(
-        "tgw_attachments", "DescribeTransitGatewayAttachments", "TransitGatewayAttachments", 1000
-    ),
-    ResourceSpec("nat_gateways", "DescribeNatGateways", "NatGateways", 1000),
-    ResourceSpec("internet_gateways", "DescribeInternetGateways", "InternetGateways", 1000),
-    ResourceSpec("security_groups", "DescribeSecurityGroups", "SecurityGroups", 1000),
-    # Log groups tell whether a CloudWatch Logs flow-log destination still exists; a region
-    # with no such flow log is not asked (a region can hold thousands of log groups).
-    ResourceSpec(
-        "log_groups",
-        "DescribeLogGroups",
-        "logGroups",
-        50,
-        service="logs",
-        needed=lambda res: any(
-            f.get("LogDestinationType") == "cloud-watch-logs" for f in res.get("flow_logs", [])
-        ),
-    ),
 )
 
 
@@ -111,16 +79,132 @@ class RegionResult:
     gaps: tuple[Gap, ...]
 
 
-def _read(client: Any, spec: ResourceSpec) -> list[RawItem]:
-    if spec.page_size is None:
-        return list(getattr(client, spec.method)().get(spec.result_key, []))
-    pages = client.get_paginator(spec.method).paginate(
-        PaginationConfig={"PageSize": spec.page_size}
-    )
+def _read(client: Any, spec: ResourceSpec, params: dict[str, Any]) -> tuple[list[RawItem], bool]:
+    """Every item one call answers, all pages followed, and whether AWS said it held back more."""
+    if client.can_paginate(spec.method):
+        config = {} if spec.page_size is None else {"PageSize": spec.page_size}
+        pages = client.get_paginator(spec.method).paginate(**params, PaginationConfig=config)
+    else:
+        pages = [getattr(client, spec.method)(**params)]
     items: list[RawItem] = []
+    last: dict[str, Any] = {}
     for page in pages:
         items.extend(page.get(spec.result_key, []))
-    return items
+        last = page
+    # The paginator stops at a page whose flag is set but that carries no token: only the last
+    # page can say that something was left behind.
+    return items, bool(spec.more_results and last.get(spec.more_results))
+
+
+class _RegionClosed(Exception):
+    """A region-wide refusal: its gap, and no further call in that region."""
+
+    def __init__(self, gap: Gap) -> None:
+        super().__init__(gap.message)
+        self.gap = gap
+
+
+def _calls(spec: ResourceSpec, resources: Resources) -> list[tuple[str, dict[str, Any]]]:
+    """(parent id, request parameters) of each call that reads the kind: one for a kind read
+    region-wide (with no parent), else one per parent item."""
+    per = spec.per
+    if per is None:
+        return [("", dict(spec.params))]
+    return [
+        (str(p[per.param]), {**spec.params, per.param: p[per.param]})
+        for p in per.parents(resources)
+        if p.get(per.param)
+    ]
+
+
+def _which(spec: ResourceSpec, message: str, ids: list[str], total: int) -> str:
+    """A gap's message, naming the parents whose calls it is about (up to five of them)."""
+    if spec.per is None:
+        return message
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return f"{message} ({spec.per.param} {shown}; {len(ids)} of {total})"
+
+
+def _collect_kind(
+    factory: ClientFactory,
+    account_id: str,
+    region: str,
+    spec: ResourceSpec,
+    resources: Resources,
+) -> list[Gap]:
+    """Read one kind into `resources` and return its gaps; raise _RegionClosed on a refusal
+    that closes the whole region.
+
+    A kind read with one call is kept only if that call succeeded. A kind read per parent item
+    keeps what the calls that succeeded returned: the gap, which names the parents that failed,
+    already marks the kind as unknown in that region.
+    """
+    per = spec.per
+    calls = _calls(spec, resources)
+    items: list[RawItem] = []
+    # Error code -> (its first message, the parents it failed for): a refusal of the operation
+    # itself fails every parent alike, and is one gap, not one per route table.
+    failed: dict[str, tuple[str, list[str]]] = {}
+    truncated: list[str] = []
+    for parent_id, params in calls:
+        try:
+            client = factory.client(spec.service, region)
+            answered, more = _read(client, spec, params)
+        except botocore.exceptions.ClientError as exc:
+            code, message = error_parts(exc)
+            _log_failure(account_id, region, spec, code, parent_id)
+            if code in REGION_WIDE_CODES:
+                raise _RegionClosed(
+                    Gap(
+                        account_id,
+                        region,
+                        "*",
+                        code,
+                        f"{spec.op} failed: {message}; no other resource in this region was read",
+                    )
+                ) from None
+            failed.setdefault(code, (message, []))[1].append(parent_id)
+            continue
+        except (botocore.exceptions.BotoCoreError, ResponseParserError) as exc:
+            # Timeouts and connection failures, after botocore's own retries; and answers that
+            # are not AWS's (e.g. a proxy's HTML error page), which botocore cannot parse and
+            # which say no more about the other calls than a timeout does.
+            code = type(exc).__name__
+            _log_failure(account_id, region, spec, code, parent_id)
+            failed.setdefault(code, (str(exc), []))[1].append(parent_id)
+            continue
+        safe: list[RawItem] = json_safe(answered)
+        for item in safe:
+            for path in spec.redact:
+                strip_secrets(item, path)
+            if per is not None:
+                item[per.param] = parent_id
+        items.extend(safe)
+        if more:
+            truncated.append(parent_id)
+    if per is not None or not failed:
+        resources[spec.kind] = items
+    if truncated:
+        note = (
+            f"{spec.operation} answered {spec.more_results}=true with no token to read the "
+            "rest: the items it did return are kept"
+        )
+        failed["Truncated"] = (note, truncated)
+    return [
+        Gap(account_id, region, spec.op, code, _which(spec, message, ids, len(calls)))
+        for code, (message, ids) in failed.items()
+    ]
+
+
+def _log_failure(account_id: str, region: str, spec: ResourceSpec, code: str, parent: str) -> None:
+    log.warning(
+        "call_failed",
+        account=account_id,
+        region=region,
+        operation=spec.op,
+        code=code,
+        **({"parent": parent} if parent else {}),
+    )
 
 
 def collect_region(
@@ -130,47 +214,23 @@ def collect_region(
     specs: Sequence[ResourceSpec] = SPECS,
 ) -> RegionResult:
     """Read every resource kind in one account and region; each failure becomes a gap."""
-    resources: dict[str, list[RawItem]] = {}
+    resources: Resources = {}
     gaps: list[Gap] = []
     for spec in specs:
-        op = f"{spec.service}:{spec.operation}"
         if spec.needed is not None and not spec.needed(resources):
             continue
         try:
-            client = factory.client(spec.service, region)
-            resources[spec.kind] = json_safe(_read(client, spec))
-        except botocore.exceptions.ClientError as exc:
-            code, message = error_parts(exc)
-            log.warning("call_failed", account=account_id, region=region, operation=op, code=code)
-            if code in REGION_WIDE_CODES:
-                gaps.append(
-                    Gap(
-                        account_id,
-                        region,
-                        "*",
-                        code,
-                        f"{op} failed: {message}; no other resource in this region was read",
-                    )
-                )
-                break
-            gaps.append(Gap(account_id, region, op, code, message))
-        except botocore.exceptions.BotoCoreError as exc:
-            # Timeouts and connection failures, after botocore's own retries.
-            log.warning(
-                "call_failed",
-                account=account_id,
-                region=region,
-                operation=op,
-                code=type(exc).__name__,
-            )
-            gaps.append(Gap(account_id, region, op, type(exc).__name__, str(exc)))
+            gaps.extend(_collect_kind(factory, account_id, region, spec, resources))
+        except _RegionClosed as closed:
+            gaps.append(closed.gap)
+            break
     return RegionResult(RegionData(account_id, region, resources), tuple(gaps))
 
 
 def not_collected(snap: Snapshot) -> list[tuple[str, str, tuple[str, ...]]]:
     """Per (account, region): kinds this version collects that the snapshot lacks, with no gap
     to explain it (a snapshot taken by an older vpcaudit): rules cannot see those."""
-    always = [s for s in SPECS if s.needed is None]
+    by_kind = {s.kind: s for s in SPECS}
     failed = {(g.account_id, g.region, g.operation) for g in snap.gaps}
     dead = {(g.account_id, g.region) for g in snap.gaps if g.operation == "*"}
     dead |= {(g.account_id, r.region) for g in snap.gaps if g.region == "*" for r in snap.regions}
@@ -178,12 +238,19 @@ def not_collected(snap: Snapshot) -> list[tuple[str, str, tuple[str, ...]]]:
     for r in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
         if (r.account_id, r.region) in dead:
             continue
-        missing = tuple(
-            s.kind
-            for s in always
-            if s.kind not in r.resources
-            and (r.account_id, r.region, f"{s.service}:{s.operation}") not in failed
-        )
+
+        def lacks(spec: ResourceSpec, r: RegionData = r) -> bool:
+            if spec.kind in r.resources or (r.account_id, r.region, spec.op) in failed:
+                return False
+            if spec.per is not None:
+                # Read once its parent was read: a parent that failed explains the absence, a
+                # parent that is there (or is itself missing from an old snapshot) does not.
+                parent = by_kind[spec.per.kind]
+                return parent.kind in r.resources or lacks(parent)
+            # A kind read only when an earlier one calls for it may rightly be absent.
+            return spec.needed is None
+
+        missing = tuple(s.kind for s in SPECS if lacks(s))
         if missing:
             out.append((r.account_id, r.region, missing))
     return out

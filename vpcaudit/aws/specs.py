@@ -1,0 +1,211 @@
+"""What the collectors read: each resource kind declared as data (`ResourceSpec`).
+
+A kind is read with one paginated call per (account, region), or, for the few calls AWS offers
+no bulk form of (a Transit Gateway route table's routes, associations and propagations, a
+customer-managed prefix list's entries), one call per item of an earlier kind (`PerParent`).
+The number of those grows with TGW route tables and customer prefix lists, never with VPCs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vpcaudit.snapshot import RawItem
+
+Resources = dict[str, list[RawItem]]
+
+
+@dataclass(frozen=True)
+class PerParent:
+    """Read the kind with one call per item of an earlier kind, AWS having no bulk call."""
+
+    kind: str
+    """The parent kind; it comes earlier in SPECS, so it has been read by then."""
+    param: str
+    """The request parameter, set from the parent item's field of the same name. The raw items
+    answered do not say which parent they belong to, so each is stamped with this key too."""
+    where: Callable[[RawItem], bool] | None = None
+    """Which parent items to read for (None: every one)."""
+
+    def parents(self, resources: Resources) -> list[RawItem]:
+        """The parent items there is one call for."""
+        items = resources.get(self.kind, [])
+        return [p for p in items if self.where is None or self.where(p)]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """How to enumerate one resource kind: the operation, its result key, its page size."""
+
+    kind: str
+    operation: str
+    """The API operation name, e.g. DescribeVpcs."""
+    result_key: str
+    page_size: int | None
+    """MaxResults to ask for (the API's maximum); None sends none, either because the operation
+    is not paginated or because the API's default page is already its maximum. Pages are
+    followed whenever botocore has a paginator for the operation."""
+    service: str = "ec2"
+    needed: Callable[[Resources], bool] | None = None
+    """Read only when this holds for what was read before it (None: always). A PerParent kind
+    is needed only when its parent kind was read."""
+    per: PerParent | None = None
+    """Set when the kind is read with one call per parent item instead of one per region."""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Fixed request parameters of every call."""
+    more_results: str | None = None
+    """A response flag saying AWS holds more items than it answered with no token to fetch
+    them by (an older, unpaginated form of the API): the read is then a "Truncated" gap."""
+    redact: tuple[tuple[str, ...], ...] = ()
+    """Key paths of secrets removed from every item before it is kept (a list on the way is
+    walked element by element): a snapshot is a file that gets shared."""
+
+    def __post_init__(self) -> None:
+        if self.per is not None and self.needed is None:
+            parent = self.per.kind
+            object.__setattr__(self, "needed", lambda res: parent in res)
+
+    @property
+    def method(self) -> str:
+        """The boto3 method name (describe_vpcs)."""
+        out = []
+        for i, ch in enumerate(self.operation):
+            if ch.isupper() and i:
+                out.append("_")
+            out.append(ch.lower())
+        return "".join(out)
+
+    @property
+    def op(self) -> str:
+        """service:Operation, as gaps and call counts name it."""
+        return f"{self.service}:{self.operation}"
+
+    @property
+    def every_region(self) -> bool:
+        """True when the kind is read with exactly one call (plus pages) in every region."""
+        return self.needed is None and self.per is None
+
+
+def strip_secrets(item: Any, path: tuple[str, ...]) -> None:
+    """Remove the value at a key path from a JSON value in place (lists walked elementwise)."""
+    if isinstance(item, list):
+        for element in item:
+            strip_secrets(element, path)
+    elif isinstance(item, dict) and path:
+        if len(path) == 1:
+            item.pop(path[0], None)
+        elif path[0] in item:
+            strip_secrets(item[path[0]], path[1:])
+
+
+def _live_tgw_table(table: RawItem) -> bool:
+    # A deleted table stays listed for a while; asking for its routes would only fail.
+    return table.get("State") not in ("deleting", "deleted")
+
+
+def _customer_prefix_list(pl: RawItem) -> bool:
+    # AWS-managed lists (S3, DynamoDB, CloudFront, ...) are not expanded: there are dozens per
+    # region, their entries change without notice, and routes name them by id anyway.
+    return pl.get("OwnerId") != "AWS" and pl.get("State") not in (
+        "delete-in-progress",
+        "delete-complete",
+    )
+
+
+_PER_TGW_TABLE = PerParent("tgw_route_tables", "TransitGatewayRouteTableId", _live_tgw_table)
+
+SPECS: tuple[ResourceSpec, ...] = (
+    ResourceSpec("vpcs", "DescribeVpcs", "Vpcs", 1000),
+    ResourceSpec("subnets", "DescribeSubnets", "Subnets", 1000),
+    ResourceSpec("route_tables", "DescribeRouteTables", "RouteTables", 100),
+    ResourceSpec("peerings", "DescribeVpcPeeringConnections", "VpcPeeringConnections", 1000),
+    ResourceSpec("endpoints", "DescribeVpcEndpoints", "VpcEndpoints", 1000),
+    ResourceSpec("flow_logs", "DescribeFlowLogs", "FlowLogs", 1000),
+    ResourceSpec("prefix_lists", "DescribeManagedPrefixLists", "PrefixLists", 100),
+    ResourceSpec("vpn_gateways", "DescribeVpnGateways", "VpnGateways", None),
+    ResourceSpec(
+        "tgw_attachments", "DescribeTransitGatewayAttachments", "TransitGatewayAttachments", 1000
+    ),
+    ResourceSpec("nat_gateways", "DescribeNatGateways", "NatGateways", 1000),
+    ResourceSpec("internet_gateways", "DescribeInternetGateways", "InternetGateways", 1000),
+    ResourceSpec("security_groups", "DescribeSecurityGroups", "SecurityGroups", 1000),
+    # The network model (vpcaudit/network): filters, interfaces, Transit Gateways, VPNs.
+    ResourceSpec("network_acls", "DescribeNetworkAcls", "NetworkAcls", 1000),
+    ResourceSpec("network_interfaces", "DescribeNetworkInterfaces", "NetworkInterfaces", 1000),
+    ResourceSpec("transit_gateways", "DescribeTransitGateways", "TransitGateways", 1000),
+    ResourceSpec(
+        "tgw_vpc_attachments",
+        "DescribeTransitGatewayVpcAttachments",
+        "TransitGatewayVpcAttachments",
+        1000,
+    ),
+    ResourceSpec(
+        "tgw_peering_attachments",
+        "DescribeTransitGatewayPeeringAttachments",
+        "TransitGatewayPeeringAttachments",
+        1000,
+    ),
+    ResourceSpec("tgw_connects", "DescribeTransitGatewayConnects", "TransitGatewayConnects", 1000),
+    ResourceSpec(
+        "tgw_route_tables", "DescribeTransitGatewayRouteTables", "TransitGatewayRouteTables", 1000
+    ),
+    ResourceSpec(
+        "tgw_routes",
+        "SearchTransitGatewayRoutes",
+        "Routes",
+        # No MaxResults: the documented default (1000) is the maximum, and moto 5.2.5 fails
+        # the call when MaxResults is given.
+        None,
+        per=_PER_TGW_TABLE,
+        # Filters is required; these two types are every route, active and blackhole alike.
+        params={"Filters": [{"Name": "type", "Values": ["static", "propagated"]}]},
+        more_results="AdditionalRoutesAvailable",
+    ),
+    ResourceSpec(
+        "tgw_associations",
+        "GetTransitGatewayRouteTableAssociations",
+        "Associations",
+        1000,
+        per=_PER_TGW_TABLE,
+    ),
+    ResourceSpec(
+        "tgw_propagations",
+        "GetTransitGatewayRouteTablePropagations",
+        "TransitGatewayRouteTablePropagations",
+        1000,
+        per=_PER_TGW_TABLE,
+    ),
+    ResourceSpec(
+        "egress_only_igws", "DescribeEgressOnlyInternetGateways", "EgressOnlyInternetGateways", 255
+    ),
+    ResourceSpec(
+        "vpn_connections",
+        "DescribeVpnConnections",
+        "VpnConnections",
+        None,
+        # The tunnels' pre-shared keys, in the options and in the device configuration text.
+        redact=(("CustomerGatewayConfiguration",), ("Options", "TunnelOptions", "PreSharedKey")),
+    ),
+    ResourceSpec("addresses", "DescribeAddresses", "Addresses", None),
+    ResourceSpec(
+        "prefix_list_entries",
+        "GetManagedPrefixListEntries",
+        "Entries",
+        100,
+        per=PerParent("prefix_lists", "PrefixListId", _customer_prefix_list),
+    ),
+    # Log groups tell whether a CloudWatch Logs flow-log destination still exists; a region
+    # with no such flow log is not asked (a region can hold thousands of log groups).
+    ResourceSpec(
+        "log_groups",
+        "DescribeLogGroups",
+        "logGroups",
+        50,
+        service="logs",
+        needed=lambda res: any(
+            f.get("LogDestinationType") == "cloud-watch-logs" for f in res.get("flow_logs", [])
+        ),
+    ),
+)
