@@ -11,8 +11,8 @@ from dataclasses import replace
 import boto3
 
 from vpcaudit.aws.collect import Progress
-from vpcaudit.demo.fidelity import MotoFidelity
-from vpcaudit.demo.seed import ORG_ROLE, REGIONS, seed
+from vpcaudit.demo.fidelity import MotoFidelity, answer_unimplemented
+from vpcaudit.demo.seed import ORG_ROLE, REGIONS, Seeded, seed
 from vpcaudit.errors import ConfigError
 from vpcaudit.scan import ScanOptions, run_scan
 from vpcaudit.snapshot import Snapshot
@@ -54,22 +54,33 @@ def demo_environment() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
-    """Start moto in-process, seed the demo organization, and scan it with the real scanner."""
+@contextlib.contextmanager
+def seeded_demo() -> Iterator[tuple[Seeded, MotoFidelity]]:
+    """moto in-process with the demo organization seeded, for as long as the block runs:
+    what the seeding created, and the fidelity layer to install on the sessions that read it."""
     try:
         from moto import mock_aws  # noqa: PLC0415 - an optional dependency, demo only
     except ImportError:
         raise ConfigError("the demo needs moto: pip install 'vpcaudit[demo]'") from None
 
-    with demo_environment(), mock_aws():
+    with demo_environment(), mock_aws(), answer_unimplemented():
         fidelity = MotoFidelity()
-        seed(boto3.Session(), fidelity, dt.datetime.now(dt.UTC))
-        demo_opts = replace(
-            opts,
-            org=True,
-            org_role_name=ORG_ROLE,
-            regions=opts.regions or REGIONS,
-            session_hook=fidelity.install,
-            extra={**opts.extra, "demo": True},
-        )
-        return run_scan(demo_opts, progress)
+        yield seed(boto3.Session(), fidelity, dt.datetime.now(dt.UTC)), fidelity
+
+
+def demo_options(opts: ScanOptions, fidelity: MotoFidelity) -> ScanOptions:
+    """The options of a scan of the seeded demo organization (all of it, through the layer)."""
+    return replace(
+        opts,
+        org=True,
+        org_role_name=ORG_ROLE,
+        regions=opts.regions or REGIONS,
+        session_hook=fidelity.install,
+        extra={**opts.extra, "demo": True},
+    )
+
+
+def run_demo_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
+    """Start moto in-process, seed the demo organization, and scan it with the real scanner."""
+    with seeded_demo() as (_, fidelity):
+        return run_scan(demo_options(opts, fidelity), progress)

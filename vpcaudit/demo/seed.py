@@ -10,6 +10,10 @@ Accounts (an AWS Organization, scanned with --org):
   fresh peering request to spoke-a.
 Outside the Organization, a partner account's VPC is peered to the hub: its side cannot be
 scanned, so the route check on that peering is reported as unverifiable, not guessed.
+
+The network account also holds a Transit Gateway topology with instances, security groups and
+network ACLs, for `vpcaudit path` (seed_network.py describes it; `Seeded.paths` lists the
+questions and their answers). It seeds no finding.
 """
 
 from __future__ import annotations
@@ -17,45 +21,35 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import boto3
 
+from vpcaudit.demo.accounts import (
+    EU_REGION,
+    HUB_REGION,
+    MANAGEMENT_ACCOUNT,
+    ORG_ROLE,
+    PARTNER_ACCOUNT,
+    REGIONS,
+    Account,
+    ExpectedPath,
+    Seeded,
+    assume,
+)
 from vpcaudit.demo.fidelity import MotoFidelity
+from vpcaudit.demo.seed_network import seed_network
 
-MANAGEMENT_ACCOUNT = "123456789012"
-PARTNER_ACCOUNT = "210987654321"
-ORG_ROLE = "OrganizationAccountAccessRole"
-HUB_REGION = "us-east-1"
-EU_REGION = "eu-west-1"
-REGIONS = (HUB_REGION, EU_REGION)
-
-
-@dataclass
-class Seeded:
-    """Ids of what the seeding created, so tests can name the expected findings."""
-
-    accounts: dict[str, str] = field(default_factory=dict)
-    """Account name -> id."""
-    vpcs: dict[str, str] = field(default_factory=dict)
-    peerings: dict[str, str] = field(default_factory=dict)
-    endpoints: dict[str, str] = field(default_factory=dict)
-    route_tables: dict[str, str] = field(default_factory=dict)
-    flow_logs: dict[str, str] = field(default_factory=dict)
-    expected: set[tuple[str, str]] = field(default_factory=set)
-    """(rule id, resource id) of every defect the demo seeds on purpose."""
-    unverifiable: set[tuple[str, str]] = field(default_factory=set)
-    """(rule id, resource id) of checks that cannot be decided from the scanned accounts."""
-    without_fidelity: set[tuple[str, str]] = field(default_factory=set)
-    """Findings that appear instead, or as well, when moto is read without the fidelity layer
-    (e.g. served over HTTP to a subprocess): there an overlapping peering stays pending."""
-
-    @property
-    def expected_without_fidelity(self) -> set[tuple[str, str]]:
-        """The expected findings of a scan that reads moto without the fidelity layer."""
-        return self.expected | self.without_fidelity
-
+__all__ = [
+    "EU_REGION",
+    "HUB_REGION",
+    "MANAGEMENT_ACCOUNT",
+    "ORG_ROLE",
+    "PARTNER_ACCOUNT",
+    "REGIONS",
+    "ExpectedPath",
+    "Seeded",
+    "seed",
+]
 
 # The policy a careful team attaches to its endpoints: only its own organization's principals.
 ORG_ONLY_POLICY = json.dumps(
@@ -74,116 +68,18 @@ ORG_ONLY_POLICY = json.dumps(
 )
 
 
-def _name_tag(kind: str, name: str) -> Any:
-    return [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name}]}]
-
-
-class _Account:
-    """One account's clients and the helpers to build its network."""
-
-    def __init__(self, session: boto3.Session, account_id: str, seeded: Seeded) -> None:
-        self.session = session
-        self.account_id = account_id
-        self.seeded = seeded
-        self._ec2: dict[str, Any] = {}
-        self.bucket = f"flow-logs-{account_id}"
-        session.client("s3", region_name=HUB_REGION).create_bucket(Bucket=self.bucket)
-
-    def ec2(self, region: str) -> Any:
-        if region not in self._ec2:
-            self._ec2[region] = self.session.client("ec2", region_name=region)
-        return self._ec2[region]
-
-    def remove_default_vpcs(self) -> None:
-        """Delete the default VPCs of the demo regions."""
-        for region in REGIONS:
-            self.remove_default_vpc(region)
-
-    def remove_default_vpc(self, region: str) -> None:
-        # The demo organization deleted its default VPCs, as many hardened accounts do.
-        ec2 = self.ec2(region)
-        for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
-            vid = vpc["VpcId"]
-            by_vpc = [{"Name": "vpc-id", "Values": [vid]}]
-            for s in ec2.describe_subnets(Filters=by_vpc)["Subnets"]:
-                ec2.delete_subnet(SubnetId=s["SubnetId"])
-            attached = [{"Name": "attachment.vpc-id", "Values": [vid]}]
-            for g in ec2.describe_internet_gateways(Filters=attached)["InternetGateways"]:
-                ec2.detach_internet_gateway(InternetGatewayId=g["InternetGatewayId"], VpcId=vid)
-                ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
-            ec2.delete_vpc(VpcId=vid)
-
-    def vpc(
-        self,
-        region: str,
-        name: str,
-        cidr: str,
-        zones: str = "a",
-        *,
-        flow_log: bool = True,
-        traffic: str = "ALL",
-    ) -> tuple[str, str, list[str]]:
-        """A VPC with one /24 per zone sharing one route table: (vpc, route table, subnets)."""
-        ec2 = self.ec2(region)
-        vid = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_name_tag("vpc", name))["Vpc"][
-            "VpcId"
-        ]
-        rtb = ec2.create_route_table(VpcId=vid)["RouteTable"]["RouteTableId"]
-        base = cidr.split("/", maxsplit=1)[0].rsplit(".", 2)[0]
-        subnets = []
-        for i, zone in enumerate(zones, start=1):
-            sid = ec2.create_subnet(
-                VpcId=vid, CidrBlock=f"{base}.{i}.0/24", AvailabilityZone=f"{region}{zone}"
-            )["Subnet"]["SubnetId"]
-            ec2.associate_route_table(RouteTableId=rtb, SubnetId=sid)
-            subnets.append(sid)
-        if flow_log:
-            self.seeded.flow_logs[name] = self.flow_log(region, vid, "VPC", traffic)
-        self.seeded.vpcs[name] = vid
-        self.seeded.route_tables[name] = rtb
-        return vid, rtb, subnets
-
-    def flow_log(self, region: str, resource: str, kind: str, traffic: str = "ALL") -> str:
-        """A flow log to the account's S3 bucket; returns its id."""
-        out = self.ec2(region).create_flow_logs(
-            ResourceIds=[resource],
-            ResourceType=kind,
-            TrafficType=traffic,
-            LogDestinationType="s3",
-            LogDestination=f"arn:aws:s3:::{self.bucket}",
-        )
-        return str(out["FlowLogIds"][0])
-
-    def route(self, region: str, rtb: str, cidr: str, pcx: str) -> None:
-        self.ec2(region).create_route(
-            RouteTableId=rtb, DestinationCidrBlock=cidr, VpcPeeringConnectionId=pcx
-        )
-
-
-def _assume(mgmt: boto3.Session, account_id: str) -> boto3.Session:
-    creds = mgmt.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{ORG_ROLE}", RoleSessionName="demo-seed"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=HUB_REGION,
-    )
-
-
 def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Seeded:
     """Create the demo Organization and its network, from the management account's session."""
     seeded = Seeded()
     org = session.client("organizations", region_name=HUB_REGION)
     org.create_organization(FeatureSet="ALL")
-    accounts: dict[str, _Account] = {}
+    accounts: dict[str, Account] = {}
     for name in ("network", "app-prod", "analytics"):
         status = org.create_account(Email=f"{name}@demo.example", AccountName=name)
         account_id = status["CreateAccountStatus"]["AccountId"]
         seeded.accounts[name] = account_id
-        accounts[name] = _Account(_assume(session, account_id), account_id, seeded)
-    partner = _Account(_assume(session, PARTNER_ACCOUNT), PARTNER_ACCOUNT, seeded)
+        accounts[name] = Account(assume(session, account_id), account_id, seeded)
+    partner = Account(assume(session, PARTNER_ACCOUNT), PARTNER_ACCOUNT, seeded)
     for acct in accounts.values():
         acct.remove_default_vpcs()
     net, app, ana = accounts["network"], accounts["app-prod"], accounts["analytics"]
@@ -198,8 +94,8 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
 
     def peer(
         name: str,
-        requester: tuple[_Account, str, str],
-        accepter: tuple[_Account, str, str],
+        requester: tuple[Account, str, str],
+        accepter: tuple[Account, str, str],
         made: dt.datetime,
         *,
         accept: bool,
@@ -256,6 +152,7 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
     _seed_routing(seeded, fidelity, net=net, app=app, ana=ana, peer=peer, made=month_ago)
     _seed_more_endpoints(seeded, net, app)
     _seed_flow_logs(seeded, app, ana)
+    seed_network(seeded, fidelity, net)
     seeded.expected |= {
         ("endpoint-interface-for-gateway-service", waste),
         ("endpoint-interface-for-gateway-service", ddb),
@@ -267,8 +164,8 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
 
 def _seed_endpoints(
     seeded: Seeded,
-    net: _Account,
-    ana: _Account,
+    net: Account,
+    ana: Account,
     hub_net: tuple[str, str, list[str]],
     analytics_subnets: list[str],
 ) -> tuple[str, str]:
@@ -310,6 +207,7 @@ def _seed_endpoints(
     )["VpcEndpoint"]["VpcEndpointId"]
     vgw = hub_ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     hub_ec2.attach_vpn_gateway(VpcId=hub, VpnGatewayId=vgw)
+    seeded.gateways["hub-vgw"] = vgw
     ddb = hub_ec2.create_vpc_endpoint(
         VpcId=hub,
         ServiceName=f"com.amazonaws.{HUB_REGION}.dynamodb",
@@ -334,9 +232,9 @@ def _seed_routing(
     seeded: Seeded,
     fidelity: MotoFidelity,
     *,
-    net: _Account,
-    app: _Account,
-    ana: _Account,
+    net: Account,
+    app: Account,
+    ana: Account,
     peer: PeerFn,
     made: dt.datetime,
 ) -> None:
@@ -405,7 +303,7 @@ def _seed_routing(
     seeded.without_fidelity.add(("peering-pending-expiring", pcx_dr))
 
 
-def _enable_remote_dns(requester: _Account, accepter: _Account, pcx: str) -> None:
+def _enable_remote_dns(requester: Account, accepter: Account, pcx: str) -> None:
     on = {"AllowDnsResolutionFromRemoteVpc": True}
     requester.ec2(HUB_REGION).modify_vpc_peering_connection_options(
         VpcPeeringConnectionId=pcx, RequesterPeeringConnectionOptions=on
@@ -415,7 +313,7 @@ def _enable_remote_dns(requester: _Account, accepter: _Account, pcx: str) -> Non
     )
 
 
-def _seed_more_endpoints(seeded: Seeded, net: _Account, app: _Account) -> None:
+def _seed_more_endpoints(seeded: Seeded, net: Account, app: Account) -> None:
     """A gateway endpoint missing a route table, an unused one, a single-AZ interface."""
     hub = seeded.vpcs["hub"]
     us = net.ec2(HUB_REGION)
@@ -450,7 +348,7 @@ def _seed_more_endpoints(seeded: Seeded, net: _Account, app: _Account) -> None:
     }
 
 
-def _seed_flow_logs(seeded: Seeded, app: _Account, ana: _Account) -> None:
+def _seed_flow_logs(seeded: Seeded, app: Account, ana: Account) -> None:
     """Partial logs: one subnet only, a log group that is gone, REJECT-only traffic."""
     eu = app.ec2(EU_REGION)
     legacy_subnet = eu.describe_subnets(

@@ -9,7 +9,8 @@ exercised against them:
 - `faults`: rules that answer a matching request with an AWS error instead of passing it on,
   for every match or for a deterministic share of them (every k-th), so retries can succeed.
 
-It listens on loopback only.
+It listens on loopback only, and answers the calls moto lacks (see
+fidelity.answer_unimplemented) as the in-process demo does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from vpcaudit.demo.fidelity import answer_unimplemented
 
 LOOPBACK = "127.0.0.1"
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -184,9 +187,10 @@ def serve(latency: float = 0.0, faults: Iterable[Fault] = ()) -> Iterator[tuple[
     app = FaultyAws(DomainDispatcherApplication(create_backend_app), latency, faults)
     server = make_server(LOOPBACK, 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join()
+    with answer_unimplemented():
+        thread.start()
+        try:
+            yield f"http://{LOOPBACK}:{server.server_port}", app
+        finally:
+            server.shutdown()
+            thread.join()
