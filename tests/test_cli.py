@@ -18,7 +18,7 @@ import structlog
 
 import vpcaudit.demo
 from tests.servers import apply_env, sandbox_env
-from vpcaudit import __version__, cli
+from vpcaudit import __version__, cli, commands, exits
 from vpcaudit.aws.collect import SPECS
 from vpcaudit.demo.seed import Seeded
 from vpcaudit.evaluate import Evaluation
@@ -97,7 +97,7 @@ def test_a_scan_that_read_nothing_is_not_complete() -> None:
     )
     data = ReportData.build(snap, Evaluation((), (), ()))
     assert data.complete is False
-    assert cli.exit_code(data, LOW, False) == cli.EXIT_INCOMPLETE
+    assert commands.exit_code(data, LOW, False) == exits.EXIT_INCOMPLETE
 
 
 LOW, MEDIUM, HIGH, INFO, CRITICAL = (
@@ -137,11 +137,16 @@ LOW, MEDIUM, HIGH, INFO, CRITICAL = (
 def test_exit_code_precedence(
     data: ReportData, fail_on: Severity | None, allow_partial: bool, expected: int
 ) -> None:
-    assert cli.exit_code(data, fail_on, allow_partial) == expected
+    assert commands.exit_code(data, fail_on, allow_partial) == expected
 
 
 def test_exit_code_constants_follow_the_design() -> None:
-    assert (cli.EXIT_OK, cli.EXIT_FINDINGS, cli.EXIT_USAGE, cli.EXIT_INCOMPLETE) == (0, 1, 2, 3)
+    assert (exits.EXIT_OK, exits.EXIT_FINDINGS, exits.EXIT_USAGE, exits.EXIT_INCOMPLETE) == (
+        0,
+        1,
+        2,
+        3,
+    )
 
 
 @pytest.mark.parametrize(

@@ -628,7 +628,7 @@ def no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         pytest.fail("the scan started before the policy was validated")
 
-    monkeypatch.setattr("vpcaudit.cli.run_scan", refuse)
+    monkeypatch.setattr("vpcaudit.commands.run_scan", refuse)
     demo = types.ModuleType("vpcaudit.demo")
     demo.run_demo_scan = refuse  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "vpcaudit.demo", demo)

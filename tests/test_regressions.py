@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import ACCOUNT, OTHER_ACCOUNT, REGION, SnapshotBuilder, route
-from vpcaudit import cli
+from vpcaudit import cli, commands
 from vpcaudit.aws.targets import OrgAccounts, unscannable
 from vpcaudit.baseline import diff_reports
 from vpcaudit.errors import SnapshotError
@@ -120,7 +120,7 @@ def test_an_internal_error_is_one_line_and_exit_4_not_1(
     def broken(args: object) -> int:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "cmd_rules", broken)
+    monkeypatch.setitem(commands.COMMANDS, "rules", broken)
     code, out, err = _main(capsys, "rules")
     assert (code, out) == (4, "")
     assert err.startswith("vpcaudit: internal error: RuntimeError: boom")

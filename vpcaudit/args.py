@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from vpcaudit import __version__, logs
+from vpcaudit.defaults import DEFAULT_ORG_ROLE
+from vpcaudit.exits import EXIT_USAGE
+from vpcaudit.formats import Format
 from vpcaudit.model import Severity
-from vpcaudit.report import Format
-from vpcaudit.scan import DEFAULT_ORG_ROLE
 
-EXIT_USAGE = 2
+__all__ = ["EXIT_USAGE", "build_parser"]
 
 FAIL_ON_NONE = "none"
 

@@ -1,56 +1,41 @@
 """Command line: thin wiring of argparse onto functions the tests call directly.
 
-This is the only module that writes to stdout or decides the exit code.
+This is the only module (with vpcaudit.commands) that writes to stdout or decides the exit
+code. `path` is answered here with light imports; the other sub-commands live in
+vpcaudit.commands, imported only when one of them runs (it pulls in boto3 and jsonschema).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import structlog
 
-from vpcaudit import destinations, logs
-from vpcaudit.args import EXIT_USAGE, build_parser
-from vpcaudit.aws.targets import RoleOptions
-from vpcaudit.baseline import diff_reports, load_report
+from vpcaudit import logs
+from vpcaudit.args import build_parser
 from vpcaudit.errors import ConfigError, VpcauditError
-from vpcaudit.evaluate import at_or_above, evaluate
-from vpcaudit.inventory import Inventory, parse_time
-from vpcaudit.model import Severity
+from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from vpcaudit.inventory import Inventory
 from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
-from vpcaudit.policy import Policy, load_policy
-from vpcaudit.progress import BarProgress
-from vpcaudit.report import Format, ReportData, path_report, rules_doc
-from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
-from vpcaudit.rules.registry import load_rules
-from vpcaudit.scan import ScanOptions, run_scan, validate
-from vpcaudit.snapshot import Snapshot, merge_snapshots
+from vpcaudit.report import path_report
+from vpcaudit.snapshot import load_snapshot
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 3, 4
+__all__ = ["EXIT_INCOMPLETE", "build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vpcaudit` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     logs.configure(args.log_level, args.log_format)
-    commands = {
-        "scan": cmd_scan,
-        "evaluate": cmd_evaluate,
-        "rules": cmd_rules,
-        "policy": cmd_policy_check,
-        "diff": cmd_diff,
-        "merge": cmd_merge,
-        "path": cmd_path,
-    }
     try:
-        return commands[args.command](args)
+        if args.command == "path":
+            return cmd_path(args)
+        from vpcaudit.commands import COMMANDS  # noqa: PLC0415 - heavy; not needed by path
+
+        return COMMANDS[args.command](args)
     except VpcauditError as exc:
         print(f"vpcaudit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -73,70 +58,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
-    """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
-    rules = {k: v.rule for k, v in load_rules().items()}
-    policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
-    plan = output_plan(args)
-    snap = live_snapshot(args)
-    structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
-    if args.save_snapshot:
-        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile)
-    return _report(snap, rules, policy, args, plan)
-
-
-def scan_options(args: argparse.Namespace) -> ScanOptions:
-    """The scan options of a command line (scan, path), validated before any AWS call."""
-    opts = ScanOptions(
-        profile=args.profile,
-        regions=tuple(args.region),
-        exclude_regions=tuple(args.exclude_region),
-        workers=args.workers,
-        role_arns=tuple(args.role_arn),
-        role=RoleOptions(args.external_id, args.role_session_name, args.duration),
-        org=args.org,
-        org_role_name=args.org_role_name,
-        accounts=tuple(args.accounts),
-        exclude_accounts=tuple(args.exclude_accounts),
-        org_include_management=args.org_include_management,
-        shard=getattr(args, "shard", None),
-    )
-    validate(opts)
-    return opts
-
-
-def live_snapshot(args: argparse.Namespace) -> Snapshot:
-    """Scan (or scan the demo) as the command line says, with a progress bar on a terminal."""
-    opts = scan_options(args)
-    show_bar = sys.stderr.isatty() if args.progress is None else args.progress
-    bar = BarProgress() if show_bar else None
-    try:
-        if args.demo:
-            if args.profile or args.role_arn:
-                raise ConfigError(
-                    "--demo scans the embedded demo organization; drop --profile/--role-arn"
-                )
-            # moto is only installed with the demo extra, so it is imported only for --demo.
-            from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
-
-            return run_demo_scan(opts, bar)
-        return run_scan(opts, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
 def cmd_path(args: argparse.Namespace) -> int:
     """`vpcaudit path SOURCE DESTINATION`: can one reach the other, and if not, why not."""
     protocol = args.protocol or "all"
     check_query(protocol, args.port)
     if args.output:
+        from vpcaudit import destinations  # noqa: PLC0415 - boto3, for s3:// only
+
         destinations.check_file_destination(args.output)
     if args.snapshot:
         if args.demo:
             raise ConfigError("--snapshot answers from a saved scan; drop --demo")
         snap = load_snapshot(args.snapshot)
     else:
+        from vpcaudit.commands import live_snapshot  # noqa: PLC0415 - scanning needs boto3
+
         snap = live_snapshot(args)
     model = NetworkModel(Inventory.from_snapshot(snap))
     check_snapshot_kinds(model)
@@ -146,6 +82,8 @@ def cmd_path(args: argparse.Namespace) -> int:
     )
     text = path_report.RENDERERS[args.format](answer)
     if args.output:
+        from vpcaudit import destinations  # noqa: PLC0415
+
         destinations.write_text(args.output, text)
     else:
         sys.stdout.write(text)
@@ -154,144 +92,3 @@ def cmd_path(args: argparse.Namespace) -> int:
         Verdict.NOT_REACHABLE: EXIT_FINDINGS,
         Verdict.UNKNOWN: EXIT_INCOMPLETE,
     }[answer.verdict]
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    """`vpcaudit evaluate FILE`: the same report from a saved snapshot, no credentials."""
-    rules = {k: v.rule for k, v in load_rules().items()}
-    policy = load_policy(args.policy, rules)
-    plan = output_plan(args)
-    snap = load_snapshot(args.snapshot)
-    return _report(snap, rules, policy, args, plan)
-
-
-def load_snapshot(src: str) -> Snapshot:
-    """A snapshot from a local path or an s3:// URI."""
-    if destinations.is_s3(src):
-        return Snapshot.parse(destinations.read_text(src), src)
-    return Snapshot.load(Path(src))
-
-
-def cmd_merge(args: argparse.Namespace) -> int:
-    """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
-    destinations.check_file_destination(args.output)
-    merged = merge_snapshots([load_snapshot(s) for s in args.snapshots])
-    destinations.write_text(args.output, merged.dumps())
-    print(
-        f"merged {len(args.snapshots)} snapshots: {len(merged.accounts)} accounts, "
-        f"{len(merged.regions)} account-regions, {len(merged.gaps)} gaps -> {args.output}",
-        file=sys.stderr,
-    )
-    return EXIT_OK
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    """`vpcaudit diff OLD NEW`: which findings are new, resolved or unchanged."""
-    old, new = load_report(args.old), load_report(args.new)
-    d = diff_reports(old, new, str(args.old))
-    current = {f["fingerprint"]: f for f in new["findings"]}
-    groups = {
-        "new": [current[fp] for fp in sorted(d.new)],
-        "resolved": list(d.resolved),
-        "not_rechecked": list(d.unknown),
-        "unchanged": [current[fp] for fp in sorted(d.unchanged)],
-    }
-    if args.format == "json":
-        sys.stdout.write(json.dumps(groups, indent=2) + "\n")
-        return EXIT_OK
-    for name, items in groups.items():
-        print(f"{name.replace('_', ' ')}: {len(items)}")
-        for f in sorted(items, key=lambda x: (x["rule_id"], x["account_id"], x["resource_id"])):
-            print(
-                f"  {f['severity']:<8} {f['rule_id']:<40} {f['account_id']} {f['region']} "
-                f"{f['resource_id']}"
-            )
-    return EXIT_OK
-
-
-def cmd_policy_check(args: argparse.Namespace) -> int:
-    """`vpcaudit policy check FILE...`: validate policy files offline."""
-    rules = {k: v.rule for k, v in load_rules().items()}
-    for path in args.files:
-        policy = load_policy([path], rules)
-        print(f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)")
-    return EXIT_OK
-
-
-def output_plan(args: argparse.Namespace) -> OutputPlan:
-    """Read the output options, before any AWS call: the baseline is loaded, and every
-    destination is checked, so a typo does not cost a whole scan."""
-    for dest in [args.output, getattr(args, "save_snapshot", None)] + [
-        getattr(args, f"output_{fmt.value}", None) for fmt in Format
-    ]:
-        if dest is not None:
-            destinations.check_file_destination(dest)
-    for report_dir in args.report_to:
-        destinations.check_dir_destination(report_dir)
-    extra = tuple(
-        (fmt, path)
-        for fmt in Format
-        if (path := getattr(args, f"output_{fmt.value}", None)) is not None
-    )
-    if args.fail_on_new and args.baseline is None:
-        raise ConfigError("--fail-on-new needs --baseline PREVIOUS.json")
-    return OutputPlan(
-        format=Format(args.format),
-        path=args.output,
-        extra=extra,
-        sarif_category=args.sarif_category,
-        baseline=None if args.baseline is None else load_report(args.baseline),
-        baseline_source=str(args.baseline or ""),
-    )
-
-
-def _report(
-    snap: Snapshot,
-    rules: dict[str, Any],
-    policy: Policy,
-    args: argparse.Namespace,
-    plan: OutputPlan,
-) -> int:
-    inv = Inventory.from_snapshot(snap)
-    evaluation = evaluate(inv, rules, policy)
-    data = build_report(snap, inv, evaluation, rules, plan, policy=policy)
-    text = render(plan.format, data, plan)
-    write_files(data, plan)
-    if args.report_to:
-        reports = {EXTENSIONS[f]: render(f, data, plan) for f in args.report_formats}
-        when = parse_time(snap.started_at) or dt.datetime.now(dt.UTC)
-        profile = getattr(args, "profile", None)
-        for dest in args.report_to:
-            for written in destinations.publish(dest, reports, when, profile):
-                structlog.get_logger(__name__).info("report_written", to=written)
-    if plan.path is not None:
-        destinations.write_text(str(plan.path), text)
-    else:
-        sys.stdout.write(text)
-    return exit_code(data, args.fail_on, args.allow_partial, new_only=args.fail_on_new)
-
-
-def exit_code(
-    data: ReportData, fail_on: Severity | None, allow_partial: bool, *, new_only: bool = False
-) -> int:
-    """3 when incomplete (unless allowed), else 1 when a finding reaches fail_on, else 0."""
-    if not data.complete and not allow_partial:
-        return EXIT_INCOMPLETE
-    if fail_on is None:
-        return EXIT_OK
-    hits = at_or_above(data.evaluation.findings, fail_on)
-    if new_only and data.baseline is not None:
-        hits = [f for f in hits if f.fingerprint in data.baseline.new]
-    return EXIT_FINDINGS if hits else EXIT_OK
-
-
-def cmd_rules(args: argparse.Namespace) -> int:
-    """`vpcaudit rules [RULE_ID]`: list the rules, or document one."""
-    loaded = load_rules()
-    if not args.rule_id:
-        sys.stdout.write(rules_doc.render_list(loaded, args.format))
-        return EXIT_OK
-    if args.rule_id not in loaded:
-        raise ConfigError(f"unknown rule {args.rule_id!r} (see `vpcaudit rules`)")
-    sys.stdout.write(rules_doc.render_one(loaded[args.rule_id], args.format))
-    return EXIT_OK

@@ -37,14 +37,13 @@ from vpcaudit.aws.targets import (
     org_specs,
     unscannable,
 )
+from vpcaudit.defaults import DEFAULT_ORG_ROLE
 from vpcaudit.errors import ConfigError
 from vpcaudit.inventory import partition_of
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import Skipped, Snapshot
 
 log = structlog.get_logger(__name__)
-
-DEFAULT_ORG_ROLE = "OrganizationAccountAccessRole"
 
 
 @dataclass(frozen=True)

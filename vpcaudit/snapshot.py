@@ -175,6 +175,16 @@ class Snapshot:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
 
 
+def load_snapshot(src: str) -> Snapshot:
+    """A snapshot from a local path or an s3:// URI."""
+    if src.startswith("s3://"):
+        # boto3 is imported only when a snapshot is read from S3 (`path` stays quick offline).
+        from vpcaudit import destinations  # noqa: PLC0415
+
+        return Snapshot.parse(destinations.read_text(src), src)
+    return Snapshot.load(Path(src))
+
+
 def _region_from_dict(data: Any) -> RegionData:
     resources = data["resources"]
     if not isinstance(resources, dict):

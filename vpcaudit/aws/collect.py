@@ -21,7 +21,14 @@ from botocore.parsers import ResponseParserError
 
 from vpcaudit import __version__
 from vpcaudit.aws.session import ClientFactory, error_parts
-from vpcaudit.aws.specs import SPECS, PerParent, Resources, ResourceSpec, strip_secrets
+from vpcaudit.aws.specs import (
+    SPECS,
+    PerParent,
+    Resources,
+    ResourceSpec,
+    not_collected,
+    strip_secrets,
+)
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import RawItem, RegionData, Skipped, Snapshot, json_safe
 
@@ -225,35 +232,6 @@ def collect_region(
             gaps.append(closed.gap)
             break
     return RegionResult(RegionData(account_id, region, resources), tuple(gaps))
-
-
-def not_collected(snap: Snapshot) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Per (account, region): kinds this version collects that the snapshot lacks, with no gap
-    to explain it (a snapshot taken by an older vpcaudit): rules cannot see those."""
-    by_kind = {s.kind: s for s in SPECS}
-    failed = {(g.account_id, g.region, g.operation) for g in snap.gaps}
-    dead = {(g.account_id, g.region) for g in snap.gaps if g.operation == "*"}
-    dead |= {(g.account_id, r.region) for g in snap.gaps if g.region == "*" for r in snap.regions}
-    out = []
-    for r in sorted(snap.regions, key=lambda r: (r.account_id, r.region)):
-        if (r.account_id, r.region) in dead:
-            continue
-
-        def lacks(spec: ResourceSpec, r: RegionData = r) -> bool:
-            if spec.kind in r.resources or (r.account_id, r.region, spec.op) in failed:
-                return False
-            if spec.per is not None:
-                # Read once its parent was read: a parent that failed explains the absence, a
-                # parent that is there (or is itself missing from an old snapshot) does not.
-                parent = by_kind[spec.per.kind]
-                return parent.kind in r.resources or lacks(parent)
-            # A kind read only when an earlier one calls for it may rightly be absent.
-            return spec.needed is None
-
-        missing = tuple(s.kind for s in SPECS if lacks(s))
-        if missing:
-            out.append((r.account_id, r.region, missing))
-    return out
 
 
 def now_iso() -> str:

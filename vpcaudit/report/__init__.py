@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from vpcaudit import __version__
-from vpcaudit.aws.collect import not_collected
+from vpcaudit.aws.specs import not_collected
 from vpcaudit.baseline import BaselineDiff
 from vpcaudit.evaluate import Evaluation
+from vpcaudit.formats import Format as Format
 from vpcaudit.model import Gap, Severity
 from vpcaudit.report.topology import Topology
 from vpcaudit.rules.base import Rule
 from vpcaudit.snapshot import Skipped, Snapshot
 
 REPORT_SCHEMA_VERSION = 1
-
-
-class Format(enum.StrEnum):
-    """Output formats of `--format`."""
-
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    MARKDOWN = "markdown"
-    CSV = "csv"
 
 
 @dataclass(frozen=True)
