@@ -62,3 +62,11 @@ def test_the_org_policy_only_lists_and_assumes_the_member_role() -> None:
         else:
             assert all(a.split(":")[1].startswith(("Describe", "List")) for a in actions)
             assert all(is_read_only(*a.split(":")) for a in actions)
+
+
+def test_the_deployment_example_role_reads_exactly_what_the_read_policy_grants() -> None:
+    # docs/deploy/iam-job-role.json is copied by teams: a missing action there is a gap in
+    # every scan they run.
+    doc = json.loads((IAM.parent.parent / "docs" / "deploy" / "iam-job-role.json").read_text())
+    scan = next(s for s in doc["Statement"] if s["Sid"] == "ScanReadOnly")
+    assert set(scan["Action"]) == _actions("vpcaudit-readonly.json")
