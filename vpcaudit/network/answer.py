@@ -59,6 +59,11 @@ CODES: dict[str, tuple[Verdict, str]] = {
         Verdict.NOT_REACHABLE,
         "the longest-prefix route sends the traffic somewhere other than the destination",
     ),
+    "EDGE_TO_EDGE": (
+        Verdict.NOT_REACHABLE,
+        "a gateway endpoint or internet gateway cannot carry traffic that entered the VPC from "
+        "outside it",
+    ),
     "ROUTING_LOOP": (Verdict.NOT_REACHABLE, "the routes send the traffic round in a loop"),
     "SG_EGRESS_DENIED": (
         Verdict.NOT_REACHABLE,

@@ -61,6 +61,9 @@ class Sender:
     component: Component
     az: str
     subnet_id: str = ""
+    foreign: str = ""
+    """How the packet entered this VPC from outside it (peering, Transit Gateway, VPN), if it
+    did: a gateway endpoint or internet gateway carries only the VPC's own traffic."""
 
 
 def where(kind: str, id_: str, account: str = "", region: str = "", **kw: str) -> Component:
@@ -258,8 +261,20 @@ class Router:
                 f"{kind.replace('_', ' ')} of account {account} in {region} could not be read",
             )
 
+    def _own_traffic_only(self, sender: Sender, comp: Component, what: str) -> None:
+        if sender.foreign:
+            raise Stop(
+                "EDGE_TO_EDGE",
+                comp,
+                f"the packet entered the VPC through a {sender.foreign}; a {what} carries only "
+                f"traffic that starts in its own VPC (no edge-to-edge routing)",
+                "Send it through a NAT gateway in this VPC, or give the source VPC its own "
+                f"{what}.",
+            )
+
     def _igw(self, vpc: Vpc, igw: str, table: RouteTable, sender: Sender) -> Delivery:
         comp = where("internet-gateway", igw, vpc.owner_id, vpc.region)
+        self._own_traffic_only(sender, comp, "internet gateway")
         if self.m.igw_of_vpc.get(vpc.vpc_id) != igw:
             self._need(vpc.owner_id, vpc.region, "internet_gateways", "internet-gateway", igw)
             raise Stop(
@@ -304,6 +319,7 @@ class Router:
         ep = self.m.endpoints.get(tid)
         comp = where("vpc-endpoint", tid, vpc.owner_id, vpc.region)
         if ep is not None and ep.endpoint_type.lower() == "gateway":
+            self._own_traffic_only(sender, comp, "gateway endpoint")
             self.hop(comp, f"gateway endpoint to {ep.service_name}")
             return Delivery("service", vpc, "gateway-endpoint", sender.addr)
         if ep is not None and ep.network_interface_ids:
@@ -522,7 +538,10 @@ class Router:
             )
             raise Stop("NOT_READ", comp, f"the subnets of {nxt.attachment_id} are not known")
         table = self.m.table_of_subnet(entry)
-        out = self.route(vpc, table, dst, sender, depth + 1)
+        inside = Sender(
+            sender.addr, False, sender.component, entry.availability_zone, entry.subnet_id, "tgw"
+        )
+        out = self.route(vpc, table, dst, inside, depth + 1)
         out.entry_subnet = out.entry_subnet or entry.subnet_id
         if out.via == "local":
             out.via = "tgw"
