@@ -88,6 +88,7 @@ def test_gateway_endpoint_with_no_route_table_is_flagged() -> None:
         "service": S3,
         "vpc_id": "vpc-a",
         "serving_route_tables": ["rtb-main", "rtb-priv", "rtb-pub"],
+        "associated_route_tables": [],
     }
     assert f.remediation == cmd(
         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-s3 "

@@ -293,7 +293,10 @@ def test_non_active_peering_is_ignored(status: str) -> None:
     assert result.unverified == ()
 
 
-def test_remediation_covers_every_serving_table_and_cidr() -> None:
+def test_remediation_covers_every_missing_table_with_the_sending_block_only() -> None:
+    # vpc-a also has a secondary block and an IPv6 block, but its only sending subnet is in
+    # 10.0.0.0/16 and it routes no IPv6 to vpc-b: routes to the other blocks would be
+    # routes nothing needs (the old rule proposed all three blocks in every table).
     snap = (
         SnapshotBuilder()
         .vpc("vpc-a", "10.0.0.0/16", secondary=["100.64.0.0/16"], ipv6=["2600:1f18:1::/56"])
@@ -309,15 +312,11 @@ def test_remediation_covers_every_serving_table_and_cidr() -> None:
     )
     f = only(run_rule(ROUTE_ONE_WAY, snap))
     assert f.evidence["missing_side"]["serving_route_tables"] == ["rtb-b1", "rtb-b2"]
+    assert f.evidence["families"] == ["IPv4"]
     tail = f"--vpc-peering-connection-id {PCX} --region {REGION}  # as account {ACCOUNT}"
     assert f.remediation.splitlines() == [
-        f"aws ec2 create-route --route-table-id {t} --{flag} {cidr} {tail}"
+        f"aws ec2 create-route --route-table-id {t} --destination-cidr-block 10.0.0.0/16 {tail}"
         for t in ("rtb-b1", "rtb-b2")
-        for flag, cidr in (
-            ("destination-cidr-block", "10.0.0.0/16"),
-            ("destination-cidr-block", "100.64.0.0/16"),
-            ("destination-ipv6-cidr-block", "2600:1f18:1::/56"),
-        )
     ]
 
 

@@ -18,6 +18,7 @@ from vpcaudit.inventory import (
     ec2_arn,
 )
 from vpcaudit.model import ResourceRef
+from vpcaudit.network import NetworkModel
 
 __all__ = ["cli", "destination_flag"]
 
@@ -42,6 +43,15 @@ def endpoint_ref(ep: Endpoint) -> ResourceRef:
     return ResourceRef(
         ep.account_id, ep.region, "vpc-endpoint", ep.endpoint_id, ep.arn, sorted_tags(ep.tags)
     )
+
+
+GONE_STATES = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
+"""Endpoint states in which an endpoint carries nothing and never will again."""
+
+
+def endpoint_live(ep: Endpoint) -> bool:
+    """Whether the endpoint is not gone (deleted, rejected, failed, expired)."""
+    return ep.state not in GONE_STATES
 
 
 def peering_ref(p: Peering, side: PeeringSide) -> ResourceRef:
@@ -81,6 +91,17 @@ def flow_log_ref(f: FlowLog) -> ResourceRef:
     """The finding location of a flow log."""
     arn = ec2_arn(f.region, f.account_id, "vpc-flow-log", f.flow_log_id)
     return ResourceRef(f.account_id, f.region, "vpc-flow-log", f.flow_log_id, arn)
+
+
+def network_of(inv: Inventory) -> NetworkModel:
+    """The inventory's network model, built once and shared by every rule that asks it."""
+    # Memoised: building the indexes walks every item, and compiled route tables are cached
+    # inside the model, so every rule must ask the same one.
+    memo: dict[str, NetworkModel] = inv.memo("rules.network_model")
+    model = memo.get("model")
+    if model is None:
+        model = memo["model"] = NetworkModel(inv)
+    return model
 
 
 def peer_cidrs(inv: Inventory, side: PeeringSide) -> tuple[Network, ...]:

@@ -1,4 +1,6 @@
-"""Endpoint rules: interface endpoints paid for where a free gateway endpoint would serve."""
+"""Endpoint rules: interface endpoints paid for where a free gateway endpoint would serve,
+endpoint policies, security groups, private DNS and zones. The gateway endpoint rules live in
+rules/gateway_endpoints.py and are re-exported here, where the entry points name them."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from vpcaudit.inventory import Endpoint, Inventory, RouteTable
+from vpcaudit.inventory import Endpoint, Inventory
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, endpoint_ref, route_table_ref
+from vpcaudit.rules.common import GONE_STATES, cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.gateway_endpoints import GATEWAY_PARTIAL, GATEWAY_UNUSED, NAT_TRAFFIC
 
 # Gateway endpoints exist for these two services only.
 _GATEWAY_SERVICE = re.compile(
@@ -19,7 +22,6 @@ _GATEWAY_SERVICE = re.compile(
 # An AWS service's endpoint name; com.amazonaws.vpce.<region>.vpce-svc-... are PrivateLink
 # services of other accounts.
 _AWS_SERVICE = re.compile(r"^(?:cn\.)?com\.amazonaws\.(?!vpce\.)")
-_GONE = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class InterfaceForGatewayParams:
 def interface_for_gateway_service(inv: Inventory, params: InterfaceForGatewayParams) -> RuleOutput:
     """Flag S3/DynamoDB interface endpoints and price what they cost each month."""
     for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "interface" or ep.state in _GONE:
+        if ep.endpoint_type.lower() != "interface" or ep.state in GONE_STATES:
             continue
         m = _GATEWAY_SERVICE.match(ep.service_name)
         if m is None:
@@ -81,7 +83,7 @@ def interface_for_gateway_service(inv: Inventory, params: InterfaceForGatewayPar
             for e in inv.endpoints_of(ep.vpc_id)
             if e.endpoint_type.lower() == "gateway"
             and e.service_name == ep.service_name
-            and e.state not in _GONE
+            and e.state not in GONE_STATES
         )
         if uses:
             severity = Severity.LOW
@@ -178,214 +180,6 @@ def _remediation(inv: Inventory, ep: Endpoint, gateways: list[str]) -> str:
 INTERFACE_FOR_GATEWAY_SERVICE = interface_for_gateway_service
 
 
-def _live(ep: Endpoint) -> bool:
-    return ep.state not in _GONE
-
-
-@rule(
-    id="endpoint-gateway-unused",
-    title="Gateway endpoint associated with no route table",
-    severity=Severity.LOW,
-    area="endpoints",
-    rationale="""
-        A gateway endpoint only carries traffic for the route tables it is associated with.
-        One with none does nothing: S3 or DynamoDB traffic still leaves through a NAT gateway
-        or the internet, while the endpoint suggests it does not.
-    """,
-    remediation="Associate the endpoint with the route tables of the subnets that use the "
-    "service (aws ec2 modify-vpc-endpoint --add-route-table-ids), or delete it.",
-    evidence=("service", "vpc_id", "serving_route_tables"),
-    params=NoParams,
-)
-def gateway_unused(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag gateway endpoints with no route table."""
-    del params
-    for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "gateway" or not _live(ep) or ep.route_table_ids:
-            continue
-        tables = [t.route_table_id for t in inv.serving_route_tables(ep.vpc_id)]
-        yield Violation(
-            resource=endpoint_ref(ep),
-            message=(
-                f"Gateway endpoint {ep.endpoint_id} ({ep.service_name}) in {ep.vpc_id} is "
-                f"associated with no route table, so it carries no traffic."
-            ),
-            evidence={
-                "service": ep.service_name,
-                "vpc_id": ep.vpc_id,
-                "serving_route_tables": tables,
-            },
-            remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-route-table-ids {' '.join(tables) or '<route-table-id>'}",
-                ep.region,
-                ep.account_id,
-            ),
-        )
-
-
-@rule(
-    id="endpoint-gateway-partial",
-    title="Gateway endpoint missing from some subnets' route tables",
-    severity=Severity.MEDIUM,
-    area="endpoints",
-    rationale="""
-        A VPC has a gateway endpoint for S3 or DynamoDB, but some of its subnets use route
-        tables the endpoint is not associated with. Those subnets reach the service through a
-        NAT gateway (paying data processing) or the internet, and bucket policies that require
-        the endpoint (aws:sourceVpce) fail for them.
-    """,
-    remediation="Add the missing route tables to the endpoint "
-    "(aws ec2 modify-vpc-endpoint --add-route-table-ids).",
-    evidence=("service", "vpc_id", "associated", "missing", "missing_subnets"),
-    params=NoParams,
-)
-def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag gateway endpoints that some serving route tables of their VPC lack."""
-    del params
-    for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "gateway" or not _live(ep) or not ep.route_table_ids:
-            continue
-        covered = {
-            t
-            for e in inv.endpoints_of(ep.vpc_id)
-            if e.endpoint_type.lower() == "gateway"
-            and e.service_name == ep.service_name
-            and _live(e)
-            for t in e.route_table_ids
-        }
-        missing = [
-            t for t in inv.serving_route_tables(ep.vpc_id) if t.route_table_id not in covered
-        ]
-        if not missing:
-            continue
-        ids = [t.route_table_id for t in missing]
-        yield Violation(
-            resource=endpoint_ref(ep),
-            message=(
-                f"Gateway endpoint {ep.endpoint_id} ({ep.service_name}) serves only some of "
-                f"{ep.vpc_id}'s subnets: route table(s) {', '.join(ids)} lack it."
-            ),
-            evidence={
-                "service": ep.service_name,
-                "vpc_id": ep.vpc_id,
-                "associated": sorted(ep.route_table_ids),
-                "missing": ids,
-                "missing_subnets": _subnets_using(inv, ep.vpc_id, missing),
-            },
-            remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-route-table-ids {' '.join(ids)}",
-                ep.region,
-                ep.account_id,
-            ),
-        )
-
-
-def _subnets_using(inv: Inventory, vpc_id: str, tables: list[RouteTable]) -> list[str]:
-    """The subnets that use these tables: explicitly, or by default through the main table."""
-    explicit = {s for t in inv.route_tables_of(vpc_id) for s in t.subnet_ids}
-    out = {s for t in tables for s in t.subnet_ids}
-    if any(t.is_main for t in tables):
-        out |= {s.subnet_id for s in inv.subnets_of(vpc_id) if s.subnet_id not in explicit}
-    return sorted(out)
-
-
-@dataclass(frozen=True)
-class NatTrafficParams:
-    """Parameters of nat-traffic-for-gateway-service."""
-
-    nat_price_per_gb: float = 0.045
-    """USD per GB processed by a NAT gateway (us-east-1 list price)."""
-
-
-@rule(
-    id="nat-traffic-for-gateway-service",
-    title="S3/DynamoDB traffic paid through a NAT gateway",
-    severity=Severity.MEDIUM,
-    area="endpoints",
-    rationale="""
-        Private subnets whose default route goes to a NAT gateway, with no gateway endpoint
-        for S3 or DynamoDB on their route table, send that traffic through the NAT gateway and
-        pay its data processing charge (about $0.045 per GB) for traffic a free gateway
-        endpoint would carry, often the largest line of a VPC bill.
-    """,
-    remediation="Create S3 and DynamoDB gateway endpoints on these route tables "
-    "(aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway).",
-    evidence=(
-        "route_table_id",
-        "nat_gateway_id",
-        "missing_services",
-        "subnet_ids",
-        "nat_price_per_gb",
-    ),
-    params=NatTrafficParams,
-)
-def nat_traffic(inv: Inventory, params: NatTrafficParams) -> RuleOutput:
-    """Flag NAT-routed route tables without S3/DynamoDB gateway endpoints."""
-    for t in inv.route_tables:
-        nat = next(
-            (
-                r.target_id
-                for r in t.routes
-                if r.destination == "0.0.0.0/0" and r.target_type == "nat-gateway" and r.is_active
-            ),
-            None,
-        )
-        if nat is None or t.route_table_id not in {
-            x.route_table_id for x in inv.serving_route_tables(t.vpc_id)
-        }:
-            continue
-        if not inv.was_read(t.owner_id, t.region, "endpoints"):
-            continue
-        missing = [s for s in ("s3", "dynamodb") if not _has_gateway(inv, t, s)]
-        if not missing:
-            continue
-        yield Violation(
-            resource=route_table_ref(t),
-            message=(
-                f"Route table {t.route_table_id} ({t.vpc_id}) sends internet traffic through "
-                f"NAT gateway {nat} and has no gateway endpoint for {' or '.join(missing)}: "
-                f"that traffic pays ${params.nat_price_per_gb}/GB NAT processing for nothing."
-            ),
-            evidence={
-                "route_table_id": t.route_table_id,
-                "nat_gateway_id": nat,
-                "missing_services": missing,
-                "subnet_ids": list(t.subnet_ids),
-                "nat_price_per_gb": params.nat_price_per_gb,
-            },
-            remediation="\n".join(
-                cli(
-                    f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {t.vpc_id} "
-                    f"--service-name com.amazonaws.{t.region}.{s} "
-                    f"--route-table-ids {t.route_table_id}",
-                    t.region,
-                    t.owner_id,
-                )
-                for s in missing
-            ),
-        )
-
-
-def _has_gateway(inv: Inventory, t: RouteTable, service: str) -> bool:
-    name = f"com.amazonaws.{t.region}.{service}"
-    if any(
-        e.endpoint_type.lower() == "gateway"
-        and _live(e)
-        and e.service_name.endswith(name)
-        and t.route_table_id in e.route_table_ids
-        for e in inv.endpoints_of(t.vpc_id)
-    ):
-        return True
-    # A route to the service's prefix list is what the endpoint association adds.
-    return any(
-        inv.prefix_list_names.get((t.region, r.destination), "").endswith(name)
-        for r in t.routes
-        if r.destination.startswith("pl-") and r.target_id.startswith("vpce-")
-    )
-
-
 @rule(
     id="endpoint-policy-full-access",
     title="Endpoint policy allows everything",
@@ -407,7 +201,7 @@ def policy_full_access(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag endpoints whose policy allows * to * on * without conditions."""
     del params
     for ep in inv.endpoints:
-        if not _live(ep) or not ep.policy_document:
+        if not endpoint_live(ep) or not ep.policy_document:
             continue
         statement = _full_access_statement(ep.policy_document)
         if statement is None:
@@ -479,7 +273,7 @@ def sg_open(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints with a security group open to 0.0.0.0/0 or ::/0."""
     del params
     for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "interface" or not _live(ep):
+        if ep.endpoint_type.lower() != "interface" or not endpoint_live(ep):
             continue
         if not inv.was_read(ep.account_id, ep.region, "security_groups"):
             yield Unverifiable(endpoint_ref(ep), "security groups could not be read")
@@ -530,7 +324,11 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints for AWS services with private DNS off."""
     del params
     for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "interface" or not _live(ep) or ep.private_dns_enabled:
+        if (
+            ep.endpoint_type.lower() != "interface"
+            or not endpoint_live(ep)
+            or ep.private_dns_enabled
+        ):
             continue
         if not _AWS_SERVICE.match(ep.service_name):
             continue  # PrivateLink services of other accounts choose their own DNS
@@ -569,7 +367,7 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints whose subnets are all in one Availability Zone."""
     del params
     for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "interface" or not _live(ep) or not ep.subnet_ids:
+        if ep.endpoint_type.lower() != "interface" or not endpoint_live(ep) or not ep.subnet_ids:
             continue
         zones = sorted(
             {s.availability_zone for s in inv.subnets_of(ep.vpc_id) if s.subnet_id in ep.subnet_ids}
@@ -596,10 +394,19 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
         )
 
 
-GATEWAY_UNUSED = gateway_unused
-GATEWAY_PARTIAL = gateway_partial
-NAT_TRAFFIC = nat_traffic
 POLICY_FULL_ACCESS = policy_full_access
 SG_OPEN = sg_open
 PRIVATE_DNS_DISABLED = private_dns_disabled
 SINGLE_AZ = single_az
+
+# The entry points name every endpoint rule here, the gateway ones included.
+__all__ = [
+    "GATEWAY_PARTIAL",
+    "GATEWAY_UNUSED",
+    "INTERFACE_FOR_GATEWAY_SERVICE",
+    "NAT_TRAFFIC",
+    "POLICY_FULL_ACCESS",
+    "PRIVATE_DNS_DISABLED",
+    "SG_OPEN",
+    "SINGLE_AZ",
+]

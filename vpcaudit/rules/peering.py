@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vpcaudit.inventory import Inventory, Peering, PeeringSide, RouteTable
+from vpcaudit.inventory import Inventory, Peering, PeeringSide
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
 from vpcaudit.rules.common import (
     cli,
     destination_flag,
+    network_of,
     peering_ref,
     route_table_ref,
     side_evidence,
 )
+from vpcaudit.rules.return_routes import ReturnRoutes, one_way_finding, routed
 
 # A pending request lapses this long after it is made (AWS fixed value).
 PENDING_LIFETIME_HOURS = 7 * 24
@@ -126,97 +128,62 @@ def _seen_side(inv: Inventory, p: Peering) -> PeeringSide:
     severity=Severity.MEDIUM,
     area="peering",
     rationale="""
-        A peering connection carries traffic only when each side has a route to the other
-        through it, in a route table that its subnets actually use. Routes are added by hand on
-        each side, so one side is often forgotten: connections then open but replies never
-        return, which shows up as time-outs that are hard to trace. Both sides are judged,
-        across accounts, when both were scanned; when one was not, the check is reported as
-        unverifiable instead of guessed.
+        A peering connection carries a conversation only when the replies have a route back.
+        AWS routes a reply by the replying subnet's own route table (its explicit association,
+        else the VPC's main table), by longest prefix, IPv4 and IPv6 apart. Routes are added by
+        hand on each side, so a side, a table or an address family is often forgotten, or the
+        route back covers a range that holds none of the sending subnets: connections open but
+        replies never return, which shows up as time-outs that are hard to trace. Each subnet
+        that sends to the peer through the peering (by longest prefix) is checked from every
+        peer subnet it reaches: that subnet's table must send the sender's whole CIDR back
+        through the same peering. Left alone: a peering no subnet routes to (unused, not
+        one-way), and a subnet whose table has no route through the peering while other tables
+        of its VPC do (isolated by design). Both sides are judged, across accounts, when both
+        were scanned; when one was not, the check is reported as unverifiable instead of
+        guessed.
     """,
     remediation="""
-        Add a route to the peer VPC's CIDR blocks through the peering connection in every route
-        table that the missing side's subnets use (aws ec2 create-route).
+        Add the missing route back through the peering connection, to the sending VPC's CIDR
+        block (or the sending subnet's CIDR where a more specific route would shadow the
+        block), in each route table the finding names, for the family it names
+        (aws ec2 create-route).
     """,
-    evidence=("routed_side", "missing_side"),
+    evidence=("routed_side", "missing_side", "families"),
     params=NoParams,
 )
 def route_one_way(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag active peerings that only one side routes to."""
+    """Flag active peerings whose replies have no route back from some subnets of a side."""
     del params
+    readable: dict[tuple[str, str], bool] = {}
+    judge: ReturnRoutes | None = None
     for p in inv.peerings:
         if p.status != "active":
             continue
         sides = (p.requester, p.accepter)
-        unread = [s for s in sides if not _routes_readable(inv, s)]
+        for s in sides:
+            if (s.owner_id, s.region) not in readable:
+                readable[(s.owner_id, s.region)] = _routes_readable(inv, s)
+        unread = [s for s in sides if not readable[(s.owner_id, s.region)]]
         if unread:
             yield from _unverifiable(inv, p, unread)
             continue
-        routed = {s.vpc_id: _serving_routes(inv, p, s) for s in sides}
-        req, acc = routed[p.requester.vpc_id], routed[p.accepter.vpc_id]
-        if bool(req) == bool(acc):
-            continue
-        have, lack = (p.requester, p.accepter) if req else (p.accepter, p.requester)
-        yield _one_way(inv, p, have, lack, routed[have.vpc_id])
+        where = routed(inv, p.peering_id)
+        if not where.vpcs:
+            continue  # no route through it anywhere: unused, not one-way
+        judge = judge or ReturnRoutes.of(network_of(inv))
+        for have, lack in ((p.requester, p.accepter), (p.accepter, p.requester)):
+            found = [
+                d
+                for family in (4, 6)
+                if (d := judge.direction(p.peering_id, where, have.vpc_id, lack.vpc_id, family))
+            ]
+            if found:
+                yield one_way_finding(inv, judge.model, p, (have, lack), found)
 
 
 def _routes_readable(inv: Inventory, side: PeeringSide) -> bool:
     return all(
         inv.was_read(side.owner_id, side.region, kind) for kind in ("route_tables", "subnets")
-    )
-
-
-def _serving_routes(inv: Inventory, p: Peering, side: PeeringSide) -> list[RouteTable]:
-    serving = {t.route_table_id for t in inv.serving_route_tables(side.vpc_id)}
-    return sorted(
-        {
-            t.route_table_id: t
-            for t, r in inv.routes_to(p.peering_id)
-            if t.vpc_id == side.vpc_id and t.route_table_id in serving and r.is_active
-        }.values(),
-        key=lambda t: t.route_table_id,
-    )
-
-
-def _one_way(
-    inv: Inventory, p: Peering, have: PeeringSide, lack: PeeringSide, tables: list[RouteTable]
-) -> Violation:
-    serving = inv.serving_route_tables(lack.vpc_id)
-    idle = sorted(
-        {
-            f"{t.route_table_id} ({r.state})"
-            for t, r in inv.routes_to(p.peering_id)
-            if t.vpc_id == lack.vpc_id
-        }
-    )
-    commands = [
-        cli(
-            f"aws ec2 create-route --route-table-id {t.route_table_id} "
-            f"--{'destination-cidr-block' if c.version == 4 else 'destination-ipv6-cidr-block'} "
-            f"{c} --vpc-peering-connection-id {p.peering_id}",
-            lack.region,
-            lack.owner_id,
-        )
-        for t in serving
-        for c in have.cidrs
-    ]
-    missing = side_evidence(inv, lack)
-    missing["serving_route_tables"] = [t.route_table_id for t in serving]
-    missing["routes_not_serving_or_inactive"] = idle
-    routed = side_evidence(inv, have)
-    routed["route_tables"] = [t.route_table_id for t in tables]
-    return Violation(
-        resource=peering_ref(p, lack),
-        message=(
-            f"Peering {p.peering_id} is active and {have.vpc_id} ({have.owner_id}, "
-            f"{have.region}) routes to it, but {lack.vpc_id} ({lack.owner_id}, {lack.region}) "
-            f"has no active route through it in any route table its subnets use: "
-            f"replies cannot return."
-        ),
-        evidence={"routed_side": routed, "missing_side": missing},
-        remediation="\n".join(commands)
-        or f"Associate a route table with {lack.vpc_id}'s subnets and add routes to "
-        f"{', '.join(str(c) for c in have.cidrs)} via {p.peering_id}.",
-        discriminator=lack.vpc_id,
     )
 
 

@@ -18,6 +18,7 @@ from vpcaudit.inventory import (
     parse_network,
 )
 from vpcaudit.model import Severity, Violation
+from vpcaudit.network.addr import Addr, contains
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
 from vpcaudit.rules.common import (
     cidr_strs,
@@ -184,12 +185,15 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
     severity=Severity.LOW,
     area="peering",
     rationale="""
-        A route through a peering to 0.0.0.0/0, ::/0 or a prefix wider than the peer's CIDR
-        blocks claims addresses the peer will never answer for. A default route through a
-        peering black-holes all internet-bound traffic of the subnets that use it; a wide
-        prefix captures addresses a more specific route elsewhere was meant to carry.
+        A route through a peering to 0.0.0.0/0, ::/0 or a prefix that holds addresses outside
+        the peer's CIDR blocks claims addresses the peer will never answer for. A default
+        route through a peering black-holes all internet-bound traffic of the subnets that use
+        it; a wide prefix captures addresses a more specific route elsewhere was meant to
+        carry. The route is compared with the union of the peer's blocks of its family, so a
+        /16 to a peer that holds both of its /17 halves claims nothing extra and is left
+        alone; a route that holds none of the peer's addresses is peering-route-not-transitive.
     """,
-    remediation="Replace the route with one route per peer CIDR block.",
+    remediation="Replace the route with one route per peer CIDR block it holds.",
     evidence=(
         "route_table_id",
         "destination",
@@ -197,11 +201,12 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
         "peer",
         "local_cidrs",
         "overlaps_local",
+        "outside_peer",
     ),
     params=NoParams,
 )
 def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag peering routes to a default route or a strict supernet of a peer CIDR block."""
+    """Flag peering routes to a default route or a prefix the peer's blocks do not fill."""
     del params
     for t, r, p in _peering_routes(inv):
         dest = parse_network(r.destination)
@@ -211,10 +216,18 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
         peer = p.other(side)
         same = [c for c in peer_cidrs(inv, peer) if c.version == dest.version]
         default = dest.prefixlen == 0
-        wider = [c for c in same if c != dest and c.subnet_of(dest)]  # type: ignore[arg-type]
-        if not default and not wider:
+        # CIDR blocks nest or are disjoint: the route is either inside one peer block (fine),
+        # or holds some blocks whole; it claims extra addresses unless those fill it.
+        if any(_within(dest, c) for c in same):
+            continue
+        inside = [c for c in same if _within(c, dest)]
+        if not default and not inside:
+            continue
+        outside = _uncovered(dest, inside)
+        if not outside:
             continue
         local = peer_cidrs(inv, side)
+        routed = {x.destination for x in t.routes if x.target_id == p.peering_id}
         yield Violation(
             resource=route_table_ref(t),
             message=(
@@ -222,7 +235,7 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                 + (
                     ": a default route through a peering drops all traffic it catches"
                     if default
-                    else f", wider than the peer's {', '.join(str(c) for c in wider)}"
+                    else f", wider than the peer's {', '.join(str(c) for c in inside)}"
                 )
                 + "."
             ),
@@ -235,26 +248,58 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                 "overlaps_local": [
                     str(c) for c in local if c.version == dest.version and c.overlaps(dest)
                 ],
+                "outside_peer": [str(c) for c in outside[:_OUTSIDE_SAMPLE]],
             },
             remediation="\n".join(
-                cli(
-                    f"aws ec2 create-route --route-table-id {t.route_table_id} "
-                    f"{destination_flag(str(c))} {c} --vpc-peering-connection-id {p.peering_id}",
-                    t.region,
-                    t.owner_id,
-                )
-                for c in same
-            )
-            + "\n"
-            + cli(
-                f"aws ec2 delete-route --route-table-id {t.route_table_id} "
-                f"{destination_flag(str(dest))} {dest}",
-                t.region,
-                t.owner_id,
+                [
+                    cli(
+                        f"aws ec2 create-route --route-table-id {t.route_table_id} "
+                        f"{destination_flag(str(c))} {c} "
+                        f"--vpc-peering-connection-id {p.peering_id}",
+                        t.region,
+                        t.owner_id,
+                    )
+                    # Only the blocks this route carried, and not those already routed alone.
+                    for c in inside
+                    if str(c) not in routed
+                ]
+                + [
+                    cli(
+                        f"aws ec2 delete-route --route-table-id {t.route_table_id} "
+                        f"{destination_flag(str(dest))} {dest}",
+                        t.region,
+                        t.owner_id,
+                    )
+                ]
             ),
             severity=Severity.MEDIUM if default else None,
             discriminator=str(dest),
         )
+
+
+# How many ranges outside the peer a finding names (a default route has dozens).
+_OUTSIDE_SAMPLE = 8
+
+
+def _within(inner: Network, outer: Network) -> bool:
+    """Whether inner lies inside outer (integer compare: ipaddress.subnet_of is slow)."""
+    start = Addr(inner.version, int(inner.network_address))
+    return inner.prefixlen >= outer.prefixlen and contains(outer, start)
+
+
+def _uncovered(dest: Network, blocks: list[Network]) -> list[Network]:
+    """The parts of dest that none of the blocks (each inside dest) covers, largest first."""
+    rest = [dest]
+    for b in blocks:
+        nxt: list[Network] = []
+        for piece in rest:
+            if _within(b, piece):
+                # _within checked that both are of one version; mypy sees only the union.
+                nxt.extend(piece.address_exclude(b))  # type: ignore[arg-type]
+            elif not _within(piece, b):
+                nxt.append(piece)
+        rest = nxt
+    return sorted(rest, key=lambda n: (n.prefixlen, int(n.network_address)))
 
 
 @rule(
