@@ -16,6 +16,7 @@ import json
 import time
 from typing import Any
 
+from vpcaudit.commands import keep_for_the_run
 from vpcaudit.evaluate import evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.policy import Policy
@@ -302,6 +303,7 @@ def run(n_vpcs: int, n_routes: int) -> dict[str, Any]:
     gc.collect()
     t0 = time.process_time()
     inv = Inventory.from_snapshot(snap)
+    keep_for_the_run(inv, snap)  # as the CLI does
     t1 = time.process_time()
     result = evaluate(inv, rules, Policy())
     t2 = time.process_time()

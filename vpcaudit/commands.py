@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import sys
 from typing import Any
@@ -139,6 +140,15 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def keep_for_the_run(*objects: object) -> None:
+    """The snapshot and inventory live until the process exits: move them (and everything
+    alive now) out of the cyclic collector's reach, so that full collections triggered while
+    rules allocate do not rescan hundreds of thousands of models each time (0.6 s of a 3 s
+    evaluation of 10,000 VPCs)."""
+    del objects  # named for the reader: gc.freeze takes every live object
+    gc.freeze()
+
+
 def output_plan(args: argparse.Namespace) -> OutputPlan:
     """Read the output options, before any AWS call: the baseline is loaded, and every
     destination is checked, so a typo does not cost a whole scan."""
@@ -174,6 +184,7 @@ def _report(
     plan: OutputPlan,
 ) -> int:
     inv = Inventory.from_snapshot(snap)
+    keep_for_the_run(inv, snap)
     evaluation = evaluate(inv, rules, policy)
     data = build_report(snap, inv, evaluation, rules, plan, policy=policy)
     text = render(plan.format, data, plan)
