@@ -43,6 +43,7 @@ def _rule_doc(rule: Any, source: str) -> dict[str, Any]:
         "rationale": rule.rationale,
         "evidence": list(rule.evidence_fields),
         "remediation": rule.remediation,
+        "not_flagged": list(getattr(rule, "legitimate", ())),
         "source": source,
     }
 
@@ -55,9 +56,11 @@ def _rule_detail(rule: Any, fmt: str, source: str) -> str:
         "\n".join(f"  {p['name']} ({p['type']}) = {p['default']}" for p in doc["params"])
         or "  (none)"
     )
+    legit = "\n".join(f"  - {x}" for x in doc["not_flagged"]) or "  (not documented)"
     return (
         f"{doc['id']}  [{doc['severity']}]  {doc['title']}\n\n"
         f"Why it matters:\n  {doc['rationale']}\n\n"
+        f"Deliberately not flagged (legitimate designs that look alike):\n{legit}\n\n"
         f"Evidence fields: {', '.join(doc['evidence'])}\n\n"
         f"Parameters:\n{params}\n\n"
         f"Remediation:\n  {doc['remediation']}\n\nSource: {doc['source']}\n"

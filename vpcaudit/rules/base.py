@@ -40,6 +40,9 @@ class Rule(Generic[P]):
     params_type: type[P]
     """A frozen dataclass whose fields (with defaults) are the rule's tunable parameters."""
     check: Callable[[Inventory, P], RuleOutput]
+    legitimate: tuple[str, ...] = ()
+    """Legitimate designs that look like the problem and that the rule deliberately does not
+    flag (or grades down), one sentence each: shown by `vpcaudit rules RULE`."""
 
     def default_params(self) -> P:
         """The parameters with every default."""
@@ -70,6 +73,7 @@ def rule(
     remediation: str,
     evidence: tuple[str, ...],
     params: type[P],
+    legitimate: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Inventory, P], RuleOutput]], Rule[P]]:
     """Turn a check function into a Rule; no registry is touched."""
 
@@ -84,6 +88,7 @@ def rule(
             evidence_fields=evidence,
             params_type=params,
             check=fn,
+            legitimate=tuple(" ".join(x.split()) for x in legitimate),
         )
 
     return wrap
