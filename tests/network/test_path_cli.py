@@ -171,3 +171,30 @@ def test_a_snapshot_without_the_network_kinds_is_refused(
     rc, _, err = _run(capsys, "path", "10.0.0.5", "10.1.0.5", "--snapshot", str(old))
     assert rc == 2
     assert "lacks" in err and "network_acls" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("cols", [80, 100])
+def test_the_table_fits_a_narrow_terminal_and_the_fix_still_pastes(
+    snapshot: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cols: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(cols))
+    rc, out, _ = _run(
+        capsys, "path", "10.0.2.10", "10.1.1.10", "--protocol", "tcp", "--port", "5432",
+        "--snapshot", str(snapshot),
+    )  # fmt: skip
+    assert rc == 1
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= cols, out
+    # The fix, joined back from its backslash continuations, is the command the JSON carries.
+    start = lines.index("fix:") + 1
+    command = []
+    for line in lines[start:]:
+        command.append(line.strip().removesuffix("\\").strip())
+        if not line.endswith("\\"):
+            break
+    _, doc, _ = _run(
+        capsys, "path", "10.0.2.10", "10.1.1.10", "--protocol", "tcp", "--port", "5432",
+        "--snapshot", str(snapshot), "--format", "json",
+    )  # fmt: skip
+    assert " ".join(command) == json.loads(doc)["fix"].split("  # ")[0]
+    assert "1. security-group" in out  # stacked, not a wide table

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import textwrap
 
 from tabulate import tabulate
 
@@ -24,7 +26,52 @@ def render_json(answer: PathAnswer) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def _hops(hops: tuple[Hop, ...]) -> str:
+WIDE = 120
+"""Below this many columns the hops are stacked, one per line, instead of a table."""
+
+
+def width() -> int:
+    """The terminal's width (COLUMNS wins; 120 when not a terminal)."""
+    return shutil.get_terminal_size((WIDE, 24)).columns
+
+
+def _wrap(label: str, text: str, cols: int) -> list[str]:
+    return textwrap.wrap(
+        text, cols, initial_indent=label, subsequent_indent="    ", break_on_hyphens=False
+    ) or [label]
+
+
+def shell_lines(command: str, cols: int) -> list[str]:
+    """A command broken at spaces with trailing backslashes, so it still pastes into a shell;
+    a trailing "# comment" goes on its own line."""
+    cmd, sep, comment = command.partition("  # ")
+    out: list[str] = []
+    line = "  "
+    for word in cmd.split(" "):
+        if len(line) + 1 + len(word) + 2 > cols and line.strip():
+            out.append(line + " \\")
+            line = "      "
+        line += ("" if line.endswith(" ") else " ") + word
+    out.append(line)
+    if sep:
+        out.append("  # " + comment.replace("  # ", "; "))
+    return out
+
+
+def _stacked(hops: tuple[Hop, ...], cols: int) -> str:
+    lines: list[str] = []
+    for i, h in enumerate(hops, start=1):
+        c = h.component
+        where = " ".join(x for x in (c.account_id, c.region) if x)
+        head = f"{i:>2}. {c.kind} {_clean(c.id)}" + (f" ({where})" if where else "")
+        lines += _wrap("", head, cols)
+        lines += _wrap("      ", _clean(h.action), cols)
+    return "\n".join(lines)
+
+
+def _hops(hops: tuple[Hop, ...], cols: int = WIDE) -> str:
+    if cols < WIDE:
+        return _stacked(hops, cols)
     rows = [
         [
             i,
@@ -39,8 +86,10 @@ def _hops(hops: tuple[Hop, ...]) -> str:
     return tabulate(rows, headers=["#", "component", "id", "account", "region", "what"])
 
 
-def render_table(answer: PathAnswer) -> str:
-    """The answer for a terminal: verdict and reason first, then the hops both ways."""
+def render_table(answer: PathAnswer, cols: int | None = None) -> str:
+    """The answer for a terminal: verdict and reason first, then the hops both ways; stacked
+    and wrapped to the terminal below 120 columns."""
+    cols = cols or width()
     proto = answer.protocol + (f"/{answer.port}" if answer.port is not None else "")
     lines = [
         f"{_clean(answer.source)} ({answer.source_address}) -> {_clean(answer.destination)} "
@@ -52,22 +101,25 @@ def render_table(answer: PathAnswer) -> str:
         b = answer.blocking
         where = " ".join(x for x in (b.account_id, b.region) if x)
         rule = f" rule {b.rule}" if b.rule else ""
-        lines.append(
-            f"blocked at: {b.kind} {_clean(b.id)}{rule}" + (f" ({where})" if where else "")
-        )
+        blocked = f"{b.kind} {_clean(b.id)}{rule}" + (f" ({where})" if where else "")
+        lines += _wrap("blocked at: ", blocked, cols)
     if answer.explanation and answer.code:
-        lines.append(f"why: {_clean(answer.explanation)}")
+        lines += _wrap("why: ", _clean(answer.explanation), cols)
     if answer.fix:
-        lines.append(f"fix: {_clean(answer.fix)}")
-    lines += ["", "forward path:", _hops(answer.forward) if answer.forward else "  (none)"]
+        fix = _clean(answer.fix)
+        if fix.startswith("aws "):
+            lines += ["fix:", *shell_lines(fix, cols)]
+        else:
+            lines += _wrap("fix: ", fix, cols)
+    fwd = _hops(answer.forward, cols) if answer.forward else "  (none)"
+    lines += ["", "forward path:", fwd]
     if answer.return_path or answer.direction == "return" or not answer.code:
-        lines += [
-            "",
-            "return path:",
-            _hops(answer.return_path) if answer.return_path else "  (none)",
-        ]
+        ret = _hops(answer.return_path, cols) if answer.return_path else "  (none)"
+        lines += ["", "return path:", ret]
     if answer.notes:
-        lines += ["", "notes:", *(f"- {_clean(n)}" for n in answer.notes)]
+        lines += ["", "notes:"]
+        for n in answer.notes:
+            lines += _wrap("- ", _clean(n), cols)
     return "\n".join(lines) + "\n"
 
 
