@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from vpcaudit import logs
+from vpcaudit import console, logs
 from vpcaudit.args import build_parser
 from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
@@ -86,7 +86,7 @@ def cmd_path(args: argparse.Namespace) -> int:
 
         destinations.write_text(args.output, text)
     else:
-        sys.stdout.write(text)
+        console.out(text)
     return {
         Verdict.REACHABLE: EXIT_OK,
         Verdict.NOT_REACHABLE: EXIT_FINDINGS,

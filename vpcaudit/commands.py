@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from vpcaudit import destinations
+from vpcaudit import console, destinations
 from vpcaudit.aws.targets import RoleOptions
 from vpcaudit.baseline import diff_reports, load_report
 from vpcaudit.errors import ConfigError
@@ -119,14 +119,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
         "unchanged": [current[fp] for fp in sorted(d.unchanged)],
     }
     if args.format == "json":
-        sys.stdout.write(json.dumps(groups, indent=2) + "\n")
+        console.out(json.dumps(groups, indent=2) + "\n")
         return EXIT_OK
     for name, items in groups.items():
-        print(f"{name.replace('_', ' ')}: {len(items)}")
+        console.out(f"{name.replace('_', ' ')}: {len(items)}\n")
         for f in sorted(items, key=lambda x: (x["rule_id"], x["account_id"], x["resource_id"])):
-            print(
+            console.out(
                 f"  {f['severity']:<8} {f['rule_id']:<40} {f['account_id']} {f['region']} "
-                f"{f['resource_id']}"
+                f"{f['resource_id']}\n"
             )
     return EXIT_OK
 
@@ -136,7 +136,9 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     rules = {k: v.rule for k, v in load_rules().items()}
     for path in args.files:
         policy = load_policy([path], rules)
-        print(f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)")
+        console.out(
+            f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)\n"
+        )
     return EXIT_OK
 
 
@@ -199,7 +201,7 @@ def _report(
     if plan.path is not None:
         destinations.write_text(str(plan.path), text)
     else:
-        sys.stdout.write(text)
+        console.out(text)
     return exit_code(data, args.fail_on, args.allow_partial, new_only=args.fail_on_new)
 
 
@@ -221,11 +223,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
     """`vpcaudit rules [RULE_ID]`: list the rules, or document one."""
     loaded = load_rules()
     if not args.rule_id:
-        sys.stdout.write(rules_doc.render_list(loaded, args.format))
+        console.out(rules_doc.render_list(loaded, args.format))
         return EXIT_OK
     if args.rule_id not in loaded:
         raise ConfigError(f"unknown rule {args.rule_id!r} (see `vpcaudit rules`)")
-    sys.stdout.write(rules_doc.render_one(loaded[args.rule_id], args.format))
+    console.out(rules_doc.render_one(loaded[args.rule_id], args.format))
     return EXIT_OK
 
 
