@@ -30,3 +30,53 @@ def test_a_reader_that_goes_away_keeps_the_computed_exit_code(tmp_path: Path) ->
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert b"Traceback" not in err and b"internal error" not in err
+
+
+def _evaluate(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vpcaudit", "evaluate", str(FIXTURES / "endpoints.json"), *args],
+        env={**sandbox_env(os.environ), **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_reports_and_snapshots_get_restrictive_modes_whatever_the_umask(tmp_path: Path) -> None:
+    """Writes used to follow the umask (0644: world-readable)."""
+    from vpcaudit.snapshot import Snapshot  # noqa: PLC0415
+
+    old = os.umask(0)
+    try:
+        r = _evaluate(tmp_path, "--format", "json", "-o", "r.json")
+        Snapshot.load(FIXTURES / "endpoints.json").save(tmp_path / "s.json")
+    finally:
+        os.umask(old)
+    assert r.returncode == 1, r.stderr
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    r = _evaluate(tmp_path, "-o", "r2.txt", VPCAUDIT_REPORT_MODE="0600")
+    assert (tmp_path / "r2.txt").stat().st_mode & 0o777 == 0o600
+    r = _evaluate(tmp_path, "-o", "r3.txt", VPCAUDIT_REPORT_MODE="rw-r")
+    assert r.returncode == 2 and "octal" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_symlink_at_the_target_is_refused_not_followed(tmp_path: Path) -> None:
+    """A link planted at the report path used to be followed (overwriting its target)."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (tmp_path / "report.json").symlink_to(victim)
+    r = _evaluate(tmp_path, "--format", "json", "-o", "report.json")
+    assert r.returncode == 2
+    assert "symbolic link" in r.stderr and r.stderr.count("\n") == 1
+    assert victim.read_text() == "keep me\n"
+
+
+def test_an_existing_report_is_replaced_whole(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text("x" * 10_000_000)
+    r = _evaluate(tmp_path, "--format", "json", "-o", "r.json")
+    assert r.returncode == 1
+    assert (tmp_path / "r.json").read_text().startswith("{")

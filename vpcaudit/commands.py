@@ -40,7 +40,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     snap = live_snapshot(args)
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
     if args.save_snapshot:
-        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile)
+        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile, snapshot=True)
     return _report(snap, rules, policy, args, plan)
 
 
@@ -98,7 +98,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
     destinations.check_file_destination(args.output)
     merged = merge_snapshots([load_snapshot(s) for s in args.snapshots])
-    destinations.write_text(args.output, merged.dumps())
+    destinations.write_text(args.output, merged.dumps(), snapshot=True)
     print(
         f"merged {len(args.snapshots)} snapshots: {len(merged.accounts)} accounts, "
         f"{len(merged.regions)} account-regions, {len(merged.gaps)} gaps -> {args.output}",

@@ -18,6 +18,7 @@ import botocore.exceptions
 
 from vpcaudit.aws.session import client_config, error_parts
 from vpcaudit.errors import ConfigError
+from vpcaudit.files import REPORT_MODE, SNAPSHOT_MODE, file_mode, write_local
 
 CONTENT_TYPES = {
     "json": "application/json",
@@ -57,6 +58,8 @@ def check_file_destination(dest: str | Path) -> None:
         S3Uri.parse(text)
         return
     path = Path(text)
+    if path.is_symlink():
+        raise ConfigError(f"refusing to write {text}: it is a symbolic link")
     if path.is_dir():
         raise ConfigError(f"cannot write {text}: it is a directory")
     parent = path.parent
@@ -86,13 +89,14 @@ def _s3_client(profile: str | None) -> Any:
         raise ConfigError(f"cannot open an S3 client: {exc}") from None
 
 
-def write_text(dest: str, text: str, profile: str | None = None) -> None:
-    """Write text to a local path or an s3:// URI."""
+def write_text(dest: str, text: str, profile: str | None = None, *, snapshot: bool = False) -> None:
+    """Write text to a local path (atomically, never through a symlink, mode 0640 for
+    reports and 0600 for snapshots) or an s3:// URI."""
     if not is_s3(dest):
-        try:
-            Path(dest).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        mode = (
+            file_mode("snapshot", SNAPSHOT_MODE) if snapshot else file_mode("report", REPORT_MODE)
+        )
+        write_local(Path(dest), text, mode)
         return
     uri = S3Uri.parse(dest)
     suffix = uri.key.rsplit(".", 1)[-1]

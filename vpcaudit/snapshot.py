@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vpcaudit.errors import SnapshotError
+from vpcaudit.files import SNAPSHOT_MODE, write_local
 from vpcaudit.model import Gap
 
 # 2: the network model's kinds (NACLs, ENIs, Transit Gateway tables and routes, VPNs, ...),
@@ -145,8 +146,9 @@ class Snapshot:
             ) from None
 
     def save(self, path: Path) -> None:
-        """Write the snapshot as JSON (sorted keys, so equal scans give equal files)."""
-        path.write_text(self.dumps(), encoding="utf-8")
+        """Write the snapshot as JSON (sorted keys, so equal scans give equal files), owner-only
+        and atomically."""
+        write_local(path, self.dumps(), SNAPSHOT_MODE)
 
     @classmethod
     def load(cls, path: Path) -> Snapshot:
