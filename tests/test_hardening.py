@@ -80,3 +80,30 @@ def test_an_existing_report_is_replaced_whole(tmp_path: Path) -> None:
     r = _evaluate(tmp_path, "--format", "json", "-o", "r.json")
     assert r.returncode == 1
     assert (tmp_path / "r.json").read_text().startswith("{")
+
+
+def test_debug_tracebacks_do_not_dump_frame_locals() -> None:
+    """structlog's renderers showed frame locals: an ExternalId appeared three times a line."""
+    import io  # noqa: PLC0415
+
+    import structlog  # noqa: PLC0415
+
+    from vpcaudit import logs  # noqa: PLC0415
+
+    for fmt in ("json", "console"):
+        stream = io.StringIO()
+        logs.configure("debug", fmt, stream)
+
+        def assume(external_id: str) -> None:
+            secret_in_a_local = external_id
+            raise RuntimeError("assume failed" + "" * len(secret_in_a_local))
+
+        secret = "-".join(("ext", "id", "5f1c2e"))  # built, so no source line shows it
+        try:
+            assume(secret)
+        except RuntimeError:
+            structlog.get_logger("t").debug("internal_error", exc_info=True)
+        text = stream.getvalue()
+        assert "assume failed" in text, fmt
+        assert secret not in text, fmt
+    structlog.reset_defaults()

@@ -42,12 +42,19 @@ def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | N
         fmt = os.environ.get("VPCAUDIT_LOG_FORMAT") or ("console" if stream.isatty() else "json")
     if fmt not in ("console", "json"):
         fmt = "json"
+    # Tracebacks never carry frame locals: they held role external ids and credentials.
     renderer: list[Any] = (
-        [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
+        [
+            structlog.dev.ConsoleRenderer(
+                colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
         if fmt == "console"
         # JSON cannot carry an exc_info tuple: turn tracebacks into data first.
         else [
-            structlog.processors.dict_tracebacks,
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
             structlog.processors.JSONRenderer(sort_keys=True),
         ]
     )
