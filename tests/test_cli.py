@@ -493,6 +493,8 @@ def test_demo_table_shows_every_rule(demo: DemoRun, capsys: pytest.CaptureFixtur
         assert any(rule_id in line and resource_id in line for line in lines), resource_id
     for severity, count in demo.report["summary"]["by_severity"].items():
         assert (f"{severity.upper()} ({count})" in out) == (count > 0)
-    assert "Coverage: complete." in out
+    # Every enabled region was read; the management account is left out by default, and said.
+    assert "Coverage: complete for every enabled region." in out
+    assert "management account, not scanned by default" in out
     gateway = demo.seeded.endpoints["hub-s3-gateway"]
     assert not any(gateway in line and any(r in line for r in RULE_IDS) for line in lines)

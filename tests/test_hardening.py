@@ -107,3 +107,37 @@ def test_debug_tracebacks_do_not_dump_frame_locals() -> None:
         assert "assume failed" in text, fmt
         assert secret not in text, fmt
     structlog.reset_defaults()
+
+
+def test_an_org_scan_lists_the_management_account_it_leaves_out() -> None:
+    """--org skipped the management account silently and still said "Coverage: complete"."""
+    from vpcaudit.aws.targets import MANAGEMENT_SKIPPED, OrgAccounts, unscannable  # noqa: PLC0415
+
+    org = OrgAccounts(
+        "111111111111",
+        (("111111111111", "mgmt", "ACTIVE"), ("222222222222", "app", "ACTIVE")),
+    )
+    assert unscannable(org, (), False) == [("111111111111", MANAGEMENT_SKIPPED)]
+    assert unscannable(org, (), True) == []
+    assert unscannable(org, (), False, exclude=("111111111111",)) == []
+    assert unscannable(org, ("222222222222",), False) == []  # not asked for: nothing to say
+
+
+def test_the_demo_scan_reports_the_skipped_management_account(tmp_path: Path) -> None:
+    import json  # noqa: PLC0415
+
+    from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT  # noqa: PLC0415
+
+    r = subprocess.run(
+        [sys.executable, "-m", "vpcaudit", "scan", "--demo", "--format", "json", "-o", "r.json"],
+        env=sandbox_env(os.environ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 1, r.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    skipped = [s for s in doc["scan"]["skipped"] if s["account_id"] == MANAGEMENT_ACCOUNT]
+    assert skipped and "management account" in skipped[0]["reason"]

@@ -114,7 +114,9 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
         # An account asked for by name that will not be read is said, not silently dropped.
         skipped = [
             Skipped(a, "*", why)
-            for a, why in unscannable(org, opts.accounts, opts.org_include_management)
+            for a, why in unscannable(
+                org, opts.accounts, opts.org_include_management, opts.exclude_accounts
+            )
         ]
     elif opts.role_arns:
         specs = [

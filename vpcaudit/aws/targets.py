@@ -109,9 +109,13 @@ def org_specs(
 
 
 def unscannable(
-    org: OrgAccounts, include: Sequence[str], include_management: bool
+    org: OrgAccounts,
+    include: Sequence[str],
+    include_management: bool,
+    exclude: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
-    """Accounts named with --accounts that an --org scan will not read, and why."""
+    """Accounts an --org scan will not read, and why: those named with --accounts that
+    cannot be, and the management account when it is left out by default."""
     states = {a: state for a, _, state in org.accounts}
     out = []
     for account_id in include:
@@ -120,8 +124,21 @@ def unscannable(
         elif states[account_id] != "ACTIVE":
             out.append((account_id, f"account is {states[account_id]}, not ACTIVE"))
         elif account_id == org.management_account_id and not include_management:
-            out.append((account_id, "management account (add --org-include-management)"))
+            out.append((account_id, MANAGEMENT_SKIPPED))
+    # Left out by default, the management account is said too: "complete" must not hide it.
+    mgmt = org.management_account_id
+    if (
+        not include
+        and not include_management
+        and mgmt
+        and states.get(mgmt) == "ACTIVE"
+        and mgmt not in exclude
+    ):
+        out.append((mgmt, MANAGEMENT_SKIPPED))
     return out
+
+
+MANAGEMENT_SKIPPED = "management account, not scanned by default (add --org-include-management)"
 
 
 def role_arn_for(account_id: str, role_name: str, partition: str = "aws") -> str:
