@@ -781,7 +781,7 @@ def test_policy_check_stops_at_the_first_bad_file(
     assert out == f"{good}: ok ({rule_settings()} rule settings, 1 waivers)\n"
     assert err.splitlines() == [
         f"vpcaudit: error: {bad1}:7: rule 'peering-pending-expiring' has no parameter "
-        "'warn_window_days' (parameters: warn_window_hours)"
+        "'warn_window_days' (parameters: trusted_accounts, warn_window_hours)"
     ]
     assert str(after) not in out + err
 

@@ -72,9 +72,12 @@ def test_active_peering_with_external_account_is_medium() -> None:
     assert f.evidence["internal_side"]["vpc_id"] == "vpc-a"
     assert f.evidence["internal_side"]["in_organization"] is True
     assert EXTERNAL_ACCOUNT in f.message
-    assert f.remediation == cmd(
-        "aws ec2 delete-vpc-peering-connection --vpc-peering-connection-id pcx-ext"
-    )
+    # Deleting an active peering cuts a working link: the command comes after a confirm line.
+    assert f.remediation.splitlines() == [
+        f"# Confirm account {EXTERNAL_ACCOUNT} is not a wanted partner (list one in "
+        "trusted_accounts); only if it is not, delete the peering:",
+        cmd("aws ec2 delete-vpc-peering-connection --vpc-peering-connection-id pcx-ext"),
+    ]
 
 
 def test_inbound_pending_request_from_external_account_is_high() -> None:
@@ -122,10 +125,15 @@ def test_ended_peerings_with_external_accounts_are_not_flagged(status: str) -> N
 
 
 def test_org_unknown_uses_scanned_accounts_as_basis() -> None:
+    # Without --org an account that was not scanned is not known to be outside (issue 11,
+    # item 1): a low "confirm" finding that says its basis, never a high one.
     f = only(run_rule(EXTERNAL_ACCOUNT_RULE, with_external(org=None).build()))
+    assert f.severity is Severity.LOW
     assert f.evidence["basis"] == "scanned accounts"
+    assert f.evidence["peer_scope"] == "unknown"
     assert f.evidence["external_side"]["in_organization"] is None
-    assert "outside the scanned accounts" in f.message
+    assert "organization membership unknown: scanned accounts only" in f.message
+    assert "Confirm this account" in f.message
 
 
 def test_org_unknown_peering_between_scanned_accounts_is_fine() -> None:
@@ -191,6 +199,7 @@ def test_routes_to_an_ended_peering_are_flagged(status: str) -> None:
         "peering_status": status,
         "route_table_id": "rtb-a",
         "destinations": ["10.1.0.0/16", "10.2.0.0/16"],
+        "table_in_use": True,
     }
     assert f"which is {status}" in f.message
     assert f.remediation.splitlines() == [
@@ -247,6 +256,35 @@ def test_routes_to_a_live_peering_are_fine(status: str) -> None:
     )
 
 
+def test_lingering_route_in_a_table_nothing_uses_is_low() -> None:
+    # rtb-a serves subnet-a1 explicitly; rtb-idle is neither main nor associated.
+    snap = (
+        lingering("deleted")
+        .route_table("rtb-idle", "vpc-a", routes=[route("10.1.0.0/16", "pcx-1", state="blackhole")])
+        .build()
+    )
+    by_table = {f.resource.resource_id: f for f in run_rule(INACTIVE_LINGERING, snap).findings}
+    assert by_table["rtb-a"].severity is Severity.MEDIUM
+    assert by_table["rtb-idle"].severity is Severity.LOW
+    assert by_table["rtb-idle"].evidence["table_in_use"] is False
+    assert "drops nothing yet" in by_table["rtb-idle"].message
+
+
+def test_lingering_route_in_a_gateway_edge_table_is_in_use() -> None:
+    snap = (
+        lingering("deleted")
+        .route_table(
+            "rtb-edge",
+            "vpc-a",
+            gateways=["igw-a"],
+            routes=[route("10.1.0.0/16", "pcx-1", state="blackhole")],
+        )
+        .build()
+    )
+    by_table = {f.resource.resource_id: f for f in run_rule(INACTIVE_LINGERING, snap).findings}
+    assert by_table["rtb-edge"].severity is Severity.MEDIUM
+
+
 def test_one_finding_per_table_and_peering() -> None:
     snap = (
         lingering("deleted")
@@ -279,31 +317,68 @@ def dns(requester: bool | None, accepter: bool | None, status: str = "active") -
     )
 
 
+CHECK_FIRST = (
+    "# Check first that the peer routes this side's CIDR through the peering and this side's "
+    "security groups and network ACLs admit the peer's CIDR (both VPCs need DNS hostnames and "
+    "DNS resolution on):"
+)
+
+
+def no_route(peer: str, side: str) -> str:
+    """The warning written before a side's command when its peer routes nothing through pcx-1."""
+    return (
+        f"# {peer} has no active route through pcx-1: turning this on would make {side}'s "
+        f"public hostnames resolve to private addresses {peer} cannot reach; add its routes "
+        "first, or leave it off"
+    )
+
+
 def test_dns_off_on_the_accepter_side_only() -> None:
+    # Issue 11, item 18: no sign the option is needed (no public addresses, no routes): info.
     f = only(run_rule(DNS_RESOLUTION_DISABLED, dns(True, False).build()))
     assert f.rule_id == "peering-dns-resolution-disabled"
-    assert f.severity is Severity.LOW
+    assert f.severity is Severity.INFO
     assert f.resource.resource_type == "vpc-peering-connection"
     assert f.resource.resource_id == "pcx-1"
     assert (f.resource.account_id, f.resource.region) == (OTHER_ACCOUNT, OTHER_REGION)
     assert f.evidence == {
         "peering_id": "pcx-1",
-        "sides_disabled": [{"side": "accepter", "vpc_id": "vpc-b", "account_id": OTHER_ACCOUNT}],
+        "sides_disabled": [
+            {
+                "side": "accepter",
+                "vpc_id": "vpc-b",
+                "account_id": OTHER_ACCOUNT,
+                "public_interfaces": 0,
+                "routed_from_peer": 0,
+            }
+        ],
+        "signs": [],
+        "cross_region": True,
     }
     assert "the accepter (vpc-b)" in f.message
-    assert f.remediation == cmd(
-        "aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id pcx-1 "
-        "--accepter-peering-connection-options AllowDnsResolutionFromRemoteVpc=true",
-        OTHER_ACCOUNT,
-        OTHER_REGION,
-    )
+    assert f.remediation.splitlines() == [
+        CHECK_FIRST,
+        no_route("vpc-a", "vpc-b"),
+        cmd(
+            "aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id pcx-1 "
+            "--accepter-peering-connection-options AllowDnsResolutionFromRemoteVpc=true",
+            OTHER_ACCOUNT,
+            OTHER_REGION,
+        ),
+    ]
 
 
 def test_dns_off_on_the_requester_side_only() -> None:
     f = only(run_rule(DNS_RESOLUTION_DISABLED, dns(False, True).build()))
     assert (f.resource.account_id, f.resource.region) == (ACCOUNT, REGION)
     assert f.evidence["sides_disabled"] == [
-        {"side": "requester", "vpc_id": "vpc-a", "account_id": ACCOUNT}
+        {
+            "side": "requester",
+            "vpc_id": "vpc-a",
+            "account_id": ACCOUNT,
+            "public_interfaces": 0,
+            "routed_from_peer": 0,
+        }
     ]
     assert "--requester-peering-connection-options" in f.remediation
 
@@ -313,10 +388,13 @@ def test_dns_off_on_both_sides_names_both_with_a_command_each() -> None:
     assert [s["side"] for s in f.evidence["sides_disabled"]] == ["requester", "accepter"]
     assert "the requester (vpc-a) and the accepter (vpc-b)" in f.message
     assert f.remediation.splitlines() == [
+        CHECK_FIRST,
+        no_route("vpc-b", "vpc-a"),
         cmd(
             "aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id pcx-1 "
             "--requester-peering-connection-options AllowDnsResolutionFromRemoteVpc=true"
         ),
+        no_route("vpc-a", "vpc-b"),
         cmd(
             "aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id pcx-1 "
             "--accepter-peering-connection-options AllowDnsResolutionFromRemoteVpc=true",

@@ -1,4 +1,6 @@
-"""Peering rules: requests about to expire, and routes that only go one way."""
+"""Peering rules: requests about to expire, routes that only go one way or to a peering that
+ended. The scope of a peer account and peering-external-account live in peering_scope.py,
+remote DNS resolution in peering_dns.py; their entry-point names are importable here too."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from vpcaudit.rules.common import (
     route_table_ref,
     side_evidence,
 )
+from vpcaudit.rules.peering_dns import DNS_RESOLUTION_DISABLED
+from vpcaudit.rules.peering_scope import EXTERNAL_ACCOUNT, Scope, _membership, peer_scope
 from vpcaudit.rules.return_routes import ReturnRoutes, one_way_finding, routed
 
 # A pending request lapses this long after it is made (AWS fixed value).
@@ -28,6 +32,9 @@ class PendingParams:
 
     warn_window_hours: float = 48.0
     """A request that expires within this many hours is graded high."""
+    trusted_accounts: tuple[str, ...] = ()
+    """Accounts outside the Organization whose requests are expected (partners, vendors); give
+    the same list as peering-external-account's trusted_accounts."""
 
 
 @rule(
@@ -37,14 +44,23 @@ class PendingParams:
     area="peering",
     rationale="""
         A VPC peering request stays in pending-acceptance until the accepter account accepts
-        it, and AWS deletes it 7 days after it was made. A request that lapses silently breaks
-        the connectivity a team is waiting for and has to be requested again, with new route
-        and security-group changes on both sides. Severity rises to high inside the warning
-        window; a request whose expiry AWS did not report is flagged medium as unknown.
+        it, and AWS deletes it 7 days after it was made. A wanted request that lapses silently
+        breaks the connectivity a team is waiting for and has to be requested again, with new
+        route and security-group changes on both sides. A request between accounts of the
+        Organization (or scanned accounts, when membership is unknown) rises to high inside
+        the warning window; one whose expiry AWS did not report is flagged medium as unknown.
+        A request from an account outside the Organization is graded low whatever its expiry:
+        letting it lapse is the safe outcome, and peering-external-account reports the account
+        itself. Without --org, a request from an account that was not scanned may come from a
+        sibling or from an outsider, so it is never graded above medium and the advice is to
+        confirm the requester first.
     """,
     remediation="""
-        The accepter account accepts the request (aws ec2 accept-vpc-peering-connection) and
-        adds routes on both sides, or rejects it if it is not wanted.
+        For a request between your own accounts, the accepter account accepts it
+        (aws ec2 accept-vpc-peering-connection) and adds routes on both sides, or rejects it if
+        it is not wanted. For a request from outside the Organization, or from an account whose
+        membership is unknown, confirm with the requester's owner first; only if it is wanted,
+        accept it; otherwise reject it (aws ec2 reject-vpc-peering-connection) or let it lapse.
     """,
     evidence=(
         "status",
@@ -53,17 +69,31 @@ class PendingParams:
         "expiry_known",
         "requester",
         "accepter",
+        "requester_scope",
         "must_accept_account",
         "must_accept_region",
     ),
     params=PendingParams,
+    legitimate=(
+        """A request from an account outside the Organization is graded low and never told to
+        be accepted first: letting it lapse is the safe outcome unless its owner confirms it is
+        wanted.""",
+        """A request from a partner listed in trusted_accounts is treated like one between your
+        own accounts.""",
+        """Without --org, a request from an account that was not scanned (possibly a sibling of
+        the same Organization) is capped at medium and the advice is to confirm the requester
+        first.""",
+        """A request left pending on purpose between your own accounts is low until it enters
+        the warning window: only a request about to lapse is graded high.""",
+    ),
 )
 def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
-    """Flag pending-acceptance requests, graded by the time left before they lapse."""
+    """Flag pending-acceptance requests, graded by the time left and by who requested them."""
     for p in inv.peerings:
         if p.status != "pending-acceptance":
             continue
         hours_left: float | None = None
+        stamp: str | None = None
         if p.expiration_time is None:
             severity = Severity.MEDIUM
             when = "its expiry time was not reported (it lapses 7 days after it was made)"
@@ -79,12 +109,59 @@ def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
             else:
                 severity = Severity.LOW
                 when = f"it expires in {hours_left / 24:.1f} days, at {stamp}"
-        acc = p.accepter
+        req, acc = p.requester, p.accepter
+        scope = peer_scope(inv, req.owner_id, params.trusted_accounts)
+        accept = cli(
+            f"aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+            acc.region,
+            acc.owner_id,
+        )
+        reject = cli(
+            f"aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+            acc.region,
+            acc.owner_id,
+        )
+        lapse = "let it lapse" + (f" (at {stamp})" if stamp and (hours_left or 0) > 0 else "")
+        note = ""
+        if scope == "external":
+            # Not ours to hurry: the safe outcome is that it lapses (one problem, one finding:
+            # peering-external-account grades the outsider).
+            severity = Severity.LOW
+            note = (
+                f" The requester, account {req.owner_id}, is outside the Organization: letting "
+                "the request lapse is the safe outcome unless its owner confirms it is wanted "
+                "(peering-external-account reports the account)."
+            )
+            remediation = (
+                f"# Confirm with the owner of account {req.owner_id} (outside the Organization) "
+                "that this request is expected.\n"
+                "# Only if it is wanted, accept it:\n"
+                f"{accept}\n"
+                f"# Otherwise reject it, or {lapse}:\n"
+                f"{reject}"
+            )
+        elif scope == "unknown":
+            if severity is Severity.HIGH:
+                severity = Severity.MEDIUM
+            note = (
+                f" The requester, account {req.owner_id}, was not scanned and the "
+                f"{_membership(inv)}: it may be a sibling account or an outsider."
+            )
+            remediation = (
+                f"# Confirm the requester account {req.owner_id} first (scan with --org to know "
+                "the Organization's members, or ask its owner).\n"
+                "# If it is one of yours or a wanted partner, accept it:\n"
+                f"{accept}\n"
+                f"# Otherwise reject it, or {lapse}:\n"
+                f"{reject}"
+            )
+        else:
+            remediation = f"{accept}\nor, if unwanted: {reject}"
         yield Violation(
             resource=peering_ref(p, _seen_side(inv, p)),
             message=(
-                f"Peering {p.peering_id} from {p.requester.vpc_id} ({p.requester.owner_id}) "
-                f"awaits acceptance by account {acc.owner_id} in {acc.region}; {when}."
+                f"Peering {p.peering_id} from {req.vpc_id} ({req.owner_id}) "
+                f"awaits acceptance by account {acc.owner_id} in {acc.region}; {when}." + note
             ),
             evidence={
                 "status": p.status,
@@ -93,22 +170,13 @@ def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
                 else p.expiration_time.isoformat().replace("+00:00", "Z"),
                 "hours_left": None if hours_left is None else round(hours_left, 1),
                 "expiry_known": p.expiration_time is not None,
-                "requester": side_evidence(inv, p.requester),
+                "requester": side_evidence(inv, req),
                 "accepter": side_evidence(inv, acc),
+                "requester_scope": scope,
                 "must_accept_account": acc.owner_id,
                 "must_accept_region": acc.region,
             },
-            remediation=cli(
-                f"aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
-                acc.region,
-                acc.owner_id,
-            )
-            + "\nor, if unwanted: "
-            + cli(
-                f"aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
-                acc.region,
-                acc.owner_id,
-            ),
+            remediation=remediation,
             severity=severity,
         )
 
@@ -136,20 +204,29 @@ def _seen_side(inv: Inventory, p: Peering) -> PeeringSide:
         replies never return, which shows up as time-outs that are hard to trace. Each subnet
         that sends to the peer through the peering (by longest prefix) is checked from every
         peer subnet it reaches: that subnet's table must send the sender's whole CIDR back
-        through the same peering. Left alone: a peering no subnet routes to (unused, not
-        one-way), and a subnet whose table has no route through the peering while other tables
-        of its VPC do (isolated by design). Both sides are judged, across accounts, when both
-        were scanned; when one was not, the check is reported as unverifiable instead of
-        guessed.
+        through the same peering. Both sides are judged, across accounts, when both were
+        scanned; when one was not, the check is reported as unverifiable instead of guessed.
     """,
     remediation="""
         Add the missing route back through the peering connection, to the sending VPC's CIDR
         block (or the sending subnet's CIDR where a more specific route would shadow the
         block), in each route table the finding names, for the family it names
-        (aws ec2 create-route).
+        (aws ec2 create-route). Where that table already sends the range to another target,
+        replace that route only if the replies should use the peering instead.
     """,
     evidence=("routed_side", "missing_side", "families"),
     params=NoParams,
+    legitimate=(
+        """A peering no subnet routes to is unused, not one-way, and is left alone.""",
+        """A subnet whose route table has no route through the peering, while other tables of
+        its VPC do, is an isolated tier kept off the peering on purpose and is not judged.""",
+        """An address family that the sending side does not route through the peering is not
+        judged for it (an IPv4-only peering is not missing IPv6 routes).""",
+        """A route back broader than the sender (the VPC's whole block, a supernet, a prefix
+        list that holds it) is a route back.""",
+        """A peering whose other side was not scanned, or whose route tables or subnets could
+        not be read, is reported as unverifiable, not guessed.""",
+    ),
 )
 def route_one_way(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag active peerings whose replies have no route back from some subnets of a side."""
@@ -192,8 +269,8 @@ def _unverifiable(inv: Inventory, p: Peering, unread: list[PeeringSide]) -> Iter
     where = read[0] if read else unread[0]
     reasons = []
     for s in unread:
-        member = inv.is_org_member(s.owner_id)
-        if s.owner_id not in inv.scanned_accounts and member is False:
+        scope = peer_scope(inv, s.owner_id)
+        if s.owner_id not in inv.scanned_accounts and scope == "external":
             why = "an external account outside the Organization"
         elif s.owner_id not in inv.scanned_accounts:
             why = "an account that was not scanned"
@@ -212,71 +289,6 @@ PENDING_EXPIRING = pending_expiring
 ROUTE_ONE_WAY = route_one_way
 
 
-@dataclass(frozen=True)
-class ExternalParams:
-    """Parameters of peering-external-account."""
-
-    trusted_accounts: tuple[str, ...] = ()
-    """Accounts outside the Organization that may peer (partners, vendors)."""
-
-
-@rule(
-    id="peering-external-account",
-    title="Peering with an account outside the Organization",
-    severity=Severity.MEDIUM,
-    area="peering",
-    rationale="""
-        A peering with an account outside the Organization opens routes into a network the
-        organization does not govern. A pending request from such an account is how peer
-        phishing works: a look-alike request waits for someone to accept it. Accounts a team
-        trusts (partners, vendors) go in the trusted_accounts parameter. When the
-        Organization's membership is unknown (a scan without --org), the scanned accounts
-        stand in for it and the evidence says so.
-    """,
-    remediation="Confirm the peer account is known and wanted; reject or delete the peering "
-    "if not (aws ec2 reject-vpc-peering-connection / delete-vpc-peering-connection).",
-    evidence=("peering_id", "status", "external_side", "internal_side", "basis"),
-    params=ExternalParams,
-)
-def external_account(inv: Inventory, params: ExternalParams) -> RuleOutput:
-    """Flag active or pending peerings with an account that is neither a member nor trusted."""
-    known = inv.org_account_ids if inv.org_account_ids is not None else inv.scanned_accounts
-    basis = "organization" if inv.org_account_ids is not None else "scanned accounts"
-    for p in inv.peerings:
-        if p.status not in ("active", "pending-acceptance"):
-            continue
-        for ours, theirs in ((p.requester, p.accepter), (p.accepter, p.requester)):
-            if ours.owner_id not in known or theirs.owner_id in known:
-                continue
-            if theirs.owner_id in params.trusted_accounts:
-                continue
-            inbound = p.status == "pending-acceptance" and theirs is p.requester
-            yield Violation(
-                resource=peering_ref(p, ours),
-                message=(
-                    f"Peering {p.peering_id} ({p.status}) connects {ours.vpc_id} with "
-                    f"{theirs.vpc_id} in account {theirs.owner_id}, outside the "
-                    f"{basis}"
-                    + (": a request from outside awaits acceptance here." if inbound else ".")
-                ),
-                evidence={
-                    "peering_id": p.peering_id,
-                    "status": p.status,
-                    "external_side": side_evidence(inv, theirs),
-                    "internal_side": side_evidence(inv, ours),
-                    "basis": basis,
-                },
-                remediation=cli(
-                    f"aws ec2 {'reject' if inbound else 'delete'}-vpc-peering-connection "
-                    f"--vpc-peering-connection-id {p.peering_id}",
-                    ours.region,
-                    ours.owner_id,
-                ),
-                severity=Severity.HIGH if inbound else None,
-                discriminator=ours.vpc_id,
-            )
-
-
 _ENDED = frozenset({"rejected", "failed", "expired", "deleted", "deleting"})
 
 
@@ -289,11 +301,26 @@ _ENDED = frozenset({"rejected", "failed", "expired", "deleted", "deleting"})
         When a peering is deleted, rejected, expires or fails, the routes that pointed at it
         stay behind as blackholes. They drop the traffic they match, hide the fact that the
         connection is gone, and get in the way when the same range is later routed elsewhere.
+        A table that subnets use (or that a gateway uses as its edge table) drops real
+        traffic: medium. A table nothing uses drops nothing yet: low. route-blackhole leaves
+        routes to ended peerings to this rule, which tells the peering's story.
     """,
-    remediation="Delete the routes (aws ec2 delete-route), or point them at the connection "
-    "that replaced the peering.",
-    evidence=("peering_id", "peering_status", "route_table_id", "destinations"),
+    remediation="""
+        Delete the routes (aws ec2 delete-route), or point them at the connection that
+        replaced the peering (aws ec2 replace-route). They carry nothing now, so removing them
+        cuts no working link; what they matched then follows the next most specific route, so
+        check where that goes.
+    """,
+    evidence=("peering_id", "peering_status", "route_table_id", "destinations", "table_in_use"),
     params=NoParams,
+    legitimate=(
+        """Routes to a peering still pending-acceptance or provisioning are left alone: routes
+        staged before acceptance carry traffic once it is active.""",
+        """A route to a peering the scan did not find is judged only where the peering list was
+        read: a failed DescribeVpcPeeringConnections is no proof that the peering ended.""",
+        """A lingering route in a route table no subnet or gateway uses drops nothing today and
+        is graded low.""",
+    ),
 )
 def inactive_lingering(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag route tables still routing to ended or vanished peerings."""
@@ -315,17 +342,26 @@ def inactive_lingering(inv: Inventory, params: NoParams) -> RuleOutput:
         t = tables[rtb]
         p = inv.peering(pcx)
         status = p.status if p is not None else "gone"
+        in_use = bool(t.gateway_ids) or any(
+            s.route_table_id == rtb for s in inv.serving_route_tables(t.vpc_id)
+        )
         yield Violation(
             resource=route_table_ref(t),
             message=(
                 f"Route table {rtb} ({t.vpc_id}) still routes {', '.join(destinations)} to "
-                f"peering {pcx}, which is {status}: that traffic is dropped."
+                f"peering {pcx}, which is {status}: "
+                + (
+                    "that traffic is dropped."
+                    if in_use
+                    else "no subnet or gateway uses the table, so it drops nothing yet."
+                )
             ),
             evidence={
                 "peering_id": pcx,
                 "peering_status": status,
                 "route_table_id": rtb,
                 "destinations": destinations,
+                "table_in_use": in_use,
             },
             remediation="\n".join(
                 cli(
@@ -335,69 +371,19 @@ def inactive_lingering(inv: Inventory, params: NoParams) -> RuleOutput:
                 )
                 for d in destinations
             ),
+            severity=None if in_use else Severity.LOW,
             discriminator=pcx,
         )
 
 
-@rule(
-    id="peering-dns-resolution-disabled",
-    title="Peering without remote private DNS resolution",
-    severity=Severity.LOW,
-    area="peering",
-    rationale="""
-        Without DNS resolution support on a peering, a VPC's instances resolve the peer's
-        public DNS names (of instances, RDS, load balancers) to public addresses, so traffic
-        meant to stay on the peering leaves through the internet or NAT, or fails, and costs
-        more. Each side's owner enables it for its own VPC.
-    """,
-    remediation="aws ec2 modify-vpc-peering-connection-options with "
-    "AllowDnsResolutionFromRemoteVpc=true for each side.",
-    evidence=("peering_id", "sides_disabled"),
-    params=NoParams,
-)
-def dns_resolution_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag active peerings where a side has remote DNS resolution turned off."""
-    del params
-    for p in inv.peerings:
-        if p.status != "active":
-            continue
-        off = [
-            (name, s)
-            for name, s in (("requester", p.requester), ("accepter", p.accepter))
-            if s.allow_remote_dns is False
-        ]
-        if not off:
-            continue
-        where = next((s for _, s in off if s.owner_id in inv.scanned_accounts), off[0][1])
-        flags = {
-            "requester": "--requester-peering-connection-options",
-            "accepter": "--accepter-peering-connection-options",
-        }
-        yield Violation(
-            resource=peering_ref(p, where),
-            message=(
-                f"Peering {p.peering_id}: remote DNS resolution is off for "
-                + " and ".join(f"the {name} ({s.vpc_id})" for name, s in off)
-                + "."
-            ),
-            evidence={
-                "peering_id": p.peering_id,
-                "sides_disabled": [
-                    {"side": name, "vpc_id": s.vpc_id, "account_id": s.owner_id} for name, s in off
-                ],
-            },
-            remediation="\n".join(
-                cli(
-                    f"aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id "
-                    f"{p.peering_id} {flags[name]} AllowDnsResolutionFromRemoteVpc=true",
-                    s.region,
-                    s.owner_id,
-                )
-                for name, s in off
-            ),
-        )
-
-
-EXTERNAL_ACCOUNT = external_account
 INACTIVE_LINGERING = inactive_lingering
-DNS_RESOLUTION_DISABLED = dns_resolution_disabled
+
+__all__ = [
+    "DNS_RESOLUTION_DISABLED",
+    "EXTERNAL_ACCOUNT",
+    "INACTIVE_LINGERING",
+    "PENDING_EXPIRING",
+    "ROUTE_ONE_WAY",
+    "Scope",
+    "peer_scope",
+]
