@@ -141,3 +141,52 @@ def test_the_demo_scan_reports_the_skipped_management_account(tmp_path: Path) ->
     doc = json.loads((tmp_path / "r.json").read_text())
     skipped = [s for s in doc["scan"]["skipped"] if s["account_id"] == MANAGEMENT_ACCOUNT]
     assert skipped and "management account" in skipped[0]["reason"]
+
+
+def _shard(i: int, n: int, run: str | None) -> object:
+    import dataclasses  # noqa: PLC0415
+
+    from tests.builders import SnapshotBuilder  # noqa: PLC0415
+
+    snap = SnapshotBuilder().vpc(f"vpc-{i}", account=f"11111111111{i}").build()
+    extra = {"shard": f"{i}/{n}", **({"run_id": run} if run else {})}
+    return dataclasses.replace(snap, extra=extra)
+
+
+def test_merge_refuses_shards_of_different_runs() -> None:
+    """merge accepted last night's shard 0 with tonight's shard 1 without a word."""
+    import pytest  # noqa: PLC0415
+
+    from vpcaudit.errors import SnapshotError  # noqa: PLC0415
+    from vpcaudit.snapshot import merge_snapshots  # noqa: PLC0415
+
+    same = [_shard(0, 2, "night-1"), _shard(1, 2, "night-1")]
+    assert merge_snapshots(same).extra["run_id"] == "night-1"  # type: ignore[arg-type]
+    for runs in (("night-1", "night-2"), ("night-1", None)):
+        mixed = [_shard(0, 2, runs[0]), _shard(1, 2, runs[1])]
+        with pytest.raises(SnapshotError, match="different runs"):
+            merge_snapshots(mixed)  # type: ignore[arg-type]
+
+
+def test_the_same_shard_given_twice_is_used_once_with_a_warning() -> None:
+    from vpcaudit.snapshot import drop_repeats, merge_snapshots  # noqa: PLC0415
+
+    a, b = _shard(0, 2, "r"), _shard(1, 2, "r")
+    kept, warnings = drop_repeats([a, b, a], ["s0.json", "s1.json", "copy-of-s0.json"])  # type: ignore[list-item]
+    assert len(kept) == 2
+    assert warnings == ["copy-of-s0.json is the same snapshot as s0.json: used once"]
+    assert merge_snapshots(kept).extra["shards"] == ["0/2", "1/2"]
+
+
+def test_a_shard_without_a_run_id_is_refused_before_any_call(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "vpcaudit", "scan", "--demo", "--shard", "0/2"],
+        env=sandbox_env(os.environ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 2
+    assert "--shard needs --run-id" in r.stderr and r.stderr.count("\n") == 1

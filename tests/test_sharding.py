@@ -64,6 +64,8 @@ def test_merged_shards_equal_one_unsharded_scan(
             *REGIONS,
             "--shard",
             f"{i}/{shards}",
+            "--run-id",
+            "nightly-2024-06-01",
             "--save-snapshot",
             dest,
             "--format",

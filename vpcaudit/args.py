@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--save-snapshot",
         metavar="FILE",
         help="save the raw scan for `vpcaudit evaluate` later (a file or s3:// URI)",
+    )
+    scan.add_argument(
+        "--run-id",
+        default=os.environ.get("VPCAUDIT_RUN_ID") or None,
+        metavar="ID",
+        help="the run this scan belongs to, stamped in its snapshot (needed with --shard, the "
+        "same for every shard of a run; default $VPCAUDIT_RUN_ID): merge refuses a mix",
     )
     scan.add_argument(
         "--shard",

@@ -29,7 +29,7 @@ from vpcaudit.report import Format, ReportData, rules_doc
 from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
 from vpcaudit.rules.registry import load_rules
 from vpcaudit.scan import ScanOptions, run_scan, validate
-from vpcaudit.snapshot import Snapshot, load_snapshot, merge_snapshots
+from vpcaudit.snapshot import Snapshot, drop_repeats, load_snapshot, merge_snapshots
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -59,6 +59,7 @@ def scan_options(args: argparse.Namespace) -> ScanOptions:
         exclude_accounts=tuple(args.exclude_accounts),
         org_include_management=args.org_include_management,
         shard=getattr(args, "shard", None),
+        run_id=getattr(args, "run_id", None),
     )
     validate(opts)
     return opts
@@ -97,7 +98,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
     destinations.check_file_destination(args.output)
-    merged = merge_snapshots([load_snapshot(s) for s in args.snapshots])
+    snaps, warnings = drop_repeats([load_snapshot(s) for s in args.snapshots], args.snapshots)
+    for w in warnings:
+        print(f"vpcaudit: warning: {w}", file=sys.stderr)
+    merged = merge_snapshots(snaps)
     destinations.write_text(args.output, merged.dumps(), snapshot=True)
     print(
         f"merged {len(args.snapshots)} snapshots: {len(merged.accounts)} accounts, "

@@ -67,6 +67,8 @@ class ScanOptions:
     org_include_management: bool = False
     shard: tuple[int, int] | None = None
     """(I, N): scan only the accounts whose stable hash falls in shard I of N."""
+    run_id: str | None = None
+    """The run a shard belongs to; merge refuses shards of different runs."""
     session_hook: SessionHook | None = None
     """Called on every new boto3 session (the demo uses it for its moto fidelity layer)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +85,11 @@ def validate(opts: ScanOptions) -> None:
         raise ConfigError("no region left to scan: every --region is also an --exclude-region")
     if opts.org and opts.role_arns:
         raise ConfigError("--org and --role-arn cannot be combined")
+    if opts.shard is not None and not opts.run_id:
+        raise ConfigError(
+            "--shard needs --run-id ID (or VPCAUDIT_RUN_ID), the same for every shard of one "
+            "run: merge uses it to refuse shards of different runs"
+        )
     if opts.workers < 1:
         raise ConfigError("--workers must be at least 1")
     d = opts.role.duration_seconds
@@ -139,6 +146,8 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
     extra = dict(opts.extra)
     if opts.shard is not None:
         extra["shard"] = f"{opts.shard[0]}/{opts.shard[1]}"
+    if opts.run_id:
+        extra["run_id"] = opts.run_id
     snap = build_snapshot(res, started, org_account_ids=org_ids, extra=extra, skipped=skipped)
     return _with_call_counts(snap, counter)
 

@@ -244,13 +244,40 @@ def merge_snapshots(snaps: list[Snapshot]) -> Snapshot:
             sorted({k for s in snaps for k in s.skipped}, key=lambda k: (k.account_id, k.region))
         ),
         org_account_ids=frozenset().union(*orgs) if orgs else None,
-        extra={"merged_from": len(snaps), "stats": stats, **({"shards": shards} if shards else {})},
+        extra={
+            "merged_from": len(snaps),
+            "stats": stats,
+            **({"shards": shards} if shards else {}),
+            **({"run_id": snaps[0].extra["run_id"]} if snaps[0].extra.get("run_id") else {}),
+        },
     )
+
+
+def drop_repeats(snaps: list[Snapshot], names: list[str]) -> tuple[list[Snapshot], list[str]]:
+    """The same shard given twice (the same file, or an identical copy) is used once, with a
+    warning; two different snapshots claiming one shard are left for merge to refuse."""
+    kept: list[Snapshot] = []
+    seen: dict[str, str] = {}
+    warnings: list[str] = []
+    for snap, name in zip(snaps, names, strict=True):
+        key = snap.dumps()
+        if key in seen:
+            warnings.append(f"{name} is the same snapshot as {seen[key]}: used once")
+            continue
+        seen[key] = name
+        kept.append(snap)
+    return kept, warnings
 
 
 def _check_shards(snaps: list[Snapshot]) -> list[str]:
     """Shard snapshots must be every shard of one split, each once: a missing shard would
     otherwise vanish from the merged scan without a gap."""
+    runs = sorted({str(s.extra.get("run_id") or "(none)") for s in snaps})
+    if len(runs) > 1:
+        raise SnapshotError(
+            f"the snapshots come from different runs (run ids {', '.join(runs)}): merge the "
+            f"shards of one run"
+        )
     marks = [s.extra.get("shard") for s in snaps]
     if not any(marks):
         return []
