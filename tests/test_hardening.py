@@ -190,3 +190,85 @@ def test_a_shard_without_a_run_id_is_refused_before_any_call(tmp_path: Path) -> 
     )
     assert r.returncode == 2
     assert "--shard needs --run-id" in r.stderr and r.stderr.count("\n") == 1
+
+
+def _html_server() -> tuple[object, str]:
+    """A server on 127.0.0.1 that answers every request with a proxy's HTML page."""
+    import http.server  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    class Portal(http.server.BaseHTTPRequestHandler):
+        def _page(self) -> None:
+            body = b"<html><body>Welcome to Hotel WiFi: session-cookie=SECRET42</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def test_an_endpoint_that_does_not_answer_like_aws_is_named_not_called_a_bug(
+    tmp_path: Path,
+) -> None:
+    """A proxy's HTML page used to end in 'internal error ... a bug' with the page echoed."""
+    server, url = _html_server()
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "vpcaudit", "scan", "--region", "us-east-1"],
+            env=sandbox_env(os.environ, endpoint=url),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+    assert r.returncode == 2, r.stderr
+    assert "did not answer like AWS" in r.stderr and r.stderr.count("\n") == 1
+    assert "SECRET42" not in r.stderr and "bug" not in r.stderr
+
+
+def test_any_failure_in_one_region_is_a_gap_and_the_scan_goes_on(
+    monkeypatch: object,
+) -> None:
+    """An exception botocore does not wrap (here, a parse failure carrying a page) used to
+    abort the whole organization scan with exit 4 and print the body."""
+    import pytest  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+
+    from vpcaudit.aws import collect  # noqa: PLC0415
+    from vpcaudit.demo import run_demo_scan  # noqa: PLC0415
+    from vpcaudit.scan import ScanOptions  # noqa: PLC0415
+
+    real = collect.collect_region
+    mp = pytest.MonkeyPatch()
+
+    def flaky(factory: object, account_id: str, region: str, *a: object) -> object:
+        if region == "eu-west-1" and account_id.endswith(("0", "2", "4", "6", "8")):
+            raise ResponseParserError("Unable to parse response: b'<html>SECRET42</html>'")
+        if region == "eu-west-1":
+            raise RuntimeError("boom\nsecond line with SECRET42")
+        return real(factory, account_id, region, *a)  # type: ignore[arg-type]
+
+    mp.setattr(collect, "collect_region", flaky)
+    try:
+        snap = run_demo_scan(ScanOptions())
+    finally:
+        mp.undo()
+    eu = [g for g in snap.gaps if g.region == "eu-west-1"]
+    us = [r for r in snap.regions if r.region == "us-east-1" and r.resources.get("vpcs")]
+    assert eu and all(g.operation == "*" for g in eu)
+    assert us, "the other region of every account was still read"
+    assert not any("SECRET42" in g.message for g in snap.gaps)
+    assert {g.error_code for g in eu} <= {"ResponseParserError", "RuntimeError"}

@@ -23,6 +23,7 @@ from vpcaudit.aws.session import (
     CallCounter,
     ClientFactory,
     SessionHook,
+    describe_failure,
     error_parts,
     identify,
     make_session,
@@ -38,7 +39,7 @@ from vpcaudit.aws.targets import (
     unscannable,
 )
 from vpcaudit.defaults import DEFAULT_ORG_ROLE
-from vpcaudit.errors import ConfigError
+from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.inventory import partition_of
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import Skipped, Snapshot
@@ -164,6 +165,24 @@ def _selected(account_id: str, opts: ScanOptions) -> bool:
 
 
 def _prepare_job(spec: AccountSpec, base: ClientFactory, opts: ScanOptions) -> PrepareFn:
+    def guarded() -> PreparedAccount:
+        # One account's failure is a gap for that account; a bad option (a region AWS does
+        # not list) still stops the scan with exit 2.
+        try:
+            return prepare()
+        except VpcauditError:
+            raise
+        except Exception as exc:  # the task boundary, as in guarded_region
+            log.error("account_failed", account=spec.account_id, exc_info=True)
+            gap = Gap(
+                spec.account_id,
+                "*",
+                "prepare",
+                type(exc).__name__,
+                f"preparing this account failed: {describe_failure(exc)}; nothing in it was read",
+            )
+            return PreparedAccount(spec.account_id, spec.name, None, (gap,))
+
     def prepare() -> PreparedAccount:
         factory = base
         if spec.role_arn is not None:
@@ -182,7 +201,7 @@ def _prepare_job(spec: AccountSpec, base: ClientFactory, opts: ScanOptions) -> P
             tuple(Skipped(spec.account_id, r, why) for r, why in plan.skipped),
         )
 
-    return prepare
+    return guarded
 
 
 def _assume(factory: ClientFactory, spec: AccountSpec) -> Gap | None:

@@ -615,7 +615,8 @@ def test_an_answer_that_is_not_aws_is_a_gap_not_the_end_of_the_scan(
     assert [(g.operation, g.error_code) for g in result.gaps] == [
         ("ec2:DescribeNetworkAcls", "ResponseParserError")
     ]
-    assert "invalid XML" in result.gaps[0].message
+    # Said plainly, and the body of the answer (a proxy's page) is not echoed.
+    assert "did not answer like AWS" in result.gaps[0].message
     assert set(result.data.resources) == EMPTY_REGION_KINDS - {"network_acls"}
 
 

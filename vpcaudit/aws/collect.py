@@ -20,7 +20,7 @@ import structlog
 from botocore.parsers import ResponseParserError
 
 from vpcaudit import __version__
-from vpcaudit.aws.session import ClientFactory, error_parts
+from vpcaudit.aws.session import ClientFactory, describe_failure, error_parts
 from vpcaudit.aws.specs import (
     SPECS,
     PerParent,
@@ -178,7 +178,7 @@ def _collect_kind(
             # which say no more about the other calls than a timeout does.
             code = type(exc).__name__
             _log_failure(account_id, region, spec, code, parent_id)
-            failed.setdefault(code, (str(exc), []))[1].append(parent_id)
+            failed.setdefault(code, (describe_failure(exc), []))[1].append(parent_id)
             continue
         safe: list[RawItem] = json_safe(answered)
         for item in safe:
@@ -276,6 +276,24 @@ class CollectResult:
     skipped: tuple[Skipped, ...]
 
 
+def guarded_region(factory: ClientFactory, account_id: str, region: str) -> RegionResult:
+    """collect_region, with any exception of one task turned into a gap for that task: an
+    organization scan never dies of one region."""
+    try:
+        return collect_region(factory, account_id, region)
+    except Exception as exc:  # the task boundary: record it, keep the scan going
+        log.error("region_failed", account=account_id, region=region, exc_info=True)
+        gap = Gap(
+            account_id,
+            region,
+            "*",
+            type(exc).__name__,
+            f"reading this region failed: {describe_failure(exc)}; nothing in it was read "
+            f"(rerun with --log-level debug for the traceback)",
+        )
+        return RegionResult(RegionData(account_id, region, {}), (gap,))
+
+
 def run_pool(
     jobs: Sequence[PrepareFn], *, workers: int, progress: Progress | None = None
 ) -> CollectResult:
@@ -304,7 +322,7 @@ def run_pool(
                     if out.target is not None:
                         t = out.target
                         pending |= {
-                            pool.submit(collect_region, t.factory, t.account_id, r)
+                            pool.submit(guarded_region, t.factory, t.account_id, r)
                             for r in t.regions
                         }
                     if progress is not None:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import botocore.exceptions
+from botocore.parsers import ResponseParserError
 
-from vpcaudit.aws.session import ClientFactory, error_parts
+from vpcaudit.aws.session import ClientFactory, describe_failure, error_parts
 from vpcaudit.errors import ConfigError
 from vpcaudit.model import Gap
 
@@ -44,8 +45,8 @@ def plan_regions(
     except botocore.exceptions.ClientError as exc:
         code, message = error_parts(exc)
         return _fallback(factory, account_id, include, code, message)
-    except botocore.exceptions.BotoCoreError as exc:
-        return _fallback(factory, account_id, include, type(exc).__name__, str(exc))
+    except (botocore.exceptions.BotoCoreError, ResponseParserError) as exc:
+        return _fallback(factory, account_id, include, type(exc).__name__, describe_failure(exc))
     status = {
         str(r["RegionName"]): str(r.get("OptInStatus") or "opt-in-not-required")
         for r in resp.get("Regions", [])

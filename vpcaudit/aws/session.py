@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from vpcaudit import __version__
 from vpcaudit.aws import guard
@@ -135,6 +136,16 @@ def identify(factory: ClientFactory) -> str:
         raise ConfigError(f"AWS profile not found: {exc}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CredentialsError(f"cannot verify AWS credentials: {exc}") from None
+    except (ResponseParserError, KeyError, ValueError, TypeError):
+        # botocore could not read the answer (a proxy's or captive portal's page): name the
+        # endpoint, do not blame vpcaudit, do not echo the page.
+        ident = {}
+    if not isinstance(ident, dict) or not ident.get("Account"):
+        endpoint = factory.client("sts").meta.endpoint_url
+        raise ConfigError(
+            f"{endpoint} did not answer like AWS STS (its response could not be read): a "
+            f"proxy, a captive portal, or a wrong AWS_ENDPOINT_URL?"
+        )
     return str(ident["Account"])
 
 
@@ -144,3 +155,18 @@ def error_parts(exc: botocore.exceptions.ClientError) -> tuple[str, str]:
     code = str(err.get("Code") or "Unknown")
     message = str(err.get("Message") or exc)
     return code, message
+
+
+NOT_AWS = (
+    "the endpoint did not answer like AWS (its response could not be parsed: a proxy, a "
+    "captive portal, or a wrong AWS_ENDPOINT_URL?)"
+)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line saying what failed, never echoing a response body (it may be a proxy's page
+    or carry data that is not ours to print)."""
+    if isinstance(exc, ResponseParserError):
+        return NOT_AWS
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return first[:300]
