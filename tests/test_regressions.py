@@ -9,7 +9,7 @@ import pytest
 
 from tests.builders import ACCOUNT, OTHER_ACCOUNT, REGION, SnapshotBuilder, route
 from vpcaudit import cli, commands
-from vpcaudit.aws.targets import OrgAccounts, unscannable
+from vpcaudit.aws.targets import MANAGEMENT_SKIPPED, OrgAccounts, unscannable
 from vpcaudit.baseline import diff_reports
 from vpcaudit.errors import SnapshotError
 from vpcaudit.snapshot import Snapshot, merge_snapshots
@@ -139,7 +139,7 @@ def test_accounts_named_but_not_scannable_are_said() -> None:
     )
     asked = ("000000000001", "000000000002", "000000000003", "999999999999")
     assert unscannable(org, asked, include_management=False) == [
-        ("000000000001", "management account (add --org-include-management)"),
+        ("000000000001", MANAGEMENT_SKIPPED),
         ("000000000002", "account is SUSPENDED, not ACTIVE"),
         ("999999999999", "not a member of the Organization"),
     ]
