@@ -406,10 +406,12 @@ class SnapshotBuilder:
         region: str = REGION,
         owner: str | None = None,
         ipv6: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
     ) -> SnapshotBuilder:
         """A raw Subnet; az is the zone letter (or a full zone name).
 
         ipv6: the subnet's IPv6 CIDR blocks (Ipv6CidrBlockAssociationSet, state associated).
+        tags: the subnet's Tags (default: none, and no Tags key, as in the fixtures so far).
         """
         zone = az if len(az) > 1 else f"{region}{az}"
         raw: RawItem = {
@@ -424,6 +426,8 @@ class SnapshotBuilder:
             "DefaultForAz": False,
             "MapPublicIpOnLaunch": False,
         }
+        if tags:
+            raw["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         if ipv6:
             raw["AssignIpv6AddressOnCreation"] = False
             raw["Ipv6CidrBlockAssociationSet"] = [
@@ -580,6 +584,7 @@ class SnapshotBuilder:
         account: str = ACCOUNT,
         region: str = REGION,
         network_interfaces: Sequence[str] | None = None,
+        dns_options: Mapping[str, Any] | None = None,
     ) -> SnapshotBuilder:
         """A raw VpcEndpoint; a bare service (s3, sqs) means com.amazonaws.<region>.<service>.
 
@@ -588,6 +593,8 @@ class SnapshotBuilder:
         private_dns: PrivateDnsEnabled (default: on for an interface endpoint, off otherwise).
         groups: the security group ids of an interface endpoint (default: sg-0default).
         network_interfaces: NetworkInterfaceIds (default: eni-<endpoint>-<subnet> per subnet).
+        dns_options: DnsOptions as AWS returns it, e.g. {"DnsRecordIpType": "ipv4",
+        "PrivateDnsOnlyForInboundResolverEndpoint": True} (default: absent, as AWS omits it).
         """
         name = service if "." in service else f"com.amazonaws.{region}.{service}"
         interface = endpoint_type == "Interface"
@@ -616,6 +623,8 @@ class SnapshotBuilder:
         }
         if policy is not None:
             raw["PolicyDocument"] = policy if isinstance(policy, str) else json.dumps(policy)
+        if dns_options is not None:
+            raw["DnsOptions"] = dict(dns_options)
         self._add(account, region, "endpoints", raw)
         return self
 

@@ -57,6 +57,9 @@ LEVEL_OF = {
     Severity.INFO: "note",
 }
 LEVELS = set(LEVEL_OF.values())
+# github/codeql-action writes primaryLocationLineHash as a 64-bit hash in hex and ":<n>", the
+# occurrence of that hash in the file (src/fingerprints.ts).
+LINE_HASH = re.compile(r"[0-9a-f]{16}:1")
 
 
 def schema_errors(doc: dict[str, Any]) -> list[str]:
@@ -198,6 +201,7 @@ def test_demo_results_pass_github_upload_rules(
     descriptors = run["tool"]["driver"]["rules"]
     rule_ids = [r["id"] for r in descriptors]
     findings = {f["fingerprint"]: f for f in demo_json["findings"]}
+    line_hashes: list[str] = []
     for result in run["results"]:
         assert result["ruleId"] in rule_ids
         if "ruleIndex" in result:
@@ -212,7 +216,14 @@ def test_demo_results_pass_github_upload_rules(
         assert loc["physicalLocation"]["region"]["startLine"] == 1
         fps = result["partialFingerprints"]
         assert fps and all(isinstance(v, str) and v for v in fps.values())
-        f = findings[next(iter(fps.values()))]
+        assert set(fps) == {"primaryLocationLineHash", "vpcauditFindingHash/v1"}
+        f = findings[fps["vpcauditFindingHash/v1"]]
+        # GitHub matches alerts across uploads by primaryLocationLineHash alone, and its upload
+        # action cannot compute it for a file that is not in the checkout: we must send it.
+        assert not (REPO / uri).exists()
+        assert LINE_HASH.fullmatch(fps["primaryLocationLineHash"]), fps
+        assert fps["primaryLocationLineHash"] == sarif.line_hash(f["fingerprint"])
+        line_hashes.append(fps["primaryLocationLineHash"])
         assert uri == (
             f"aws/{f['account_id']}/{f['region']}/{f['resource_type']}/{f['resource_id']}"
         )
@@ -222,6 +233,7 @@ def test_demo_results_pass_github_upload_rules(
         assert result["ruleId"] == f["rule_id"]
         assert result["properties"]["evidence"] == f["evidence"]
         assert "suppressions" not in result  # nothing is waived in the plain demo
+    assert len(set(line_hashes)) == len(line_hashes) > 0  # one alert per finding
 
 
 def test_demo_levels_follow_finding_severity(
@@ -418,6 +430,9 @@ def test_golden_sarif_is_valid_and_complete(data: ReportData) -> None:
         "222222222222 eu-west-1 ec2:DescribeFlowLogs: UnauthorizedOperation"
         in (note["message"]["text"])
     )
+    for r in run["results"]:  # GitHub's alert key, from each finding's identity (item 20)
+        fps = r["partialFingerprints"]
+        assert fps["primaryLocationLineHash"] == sarif.line_hash(fps["vpcauditFindingHash/v1"])
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert [r["locations"][0]["logicalLocations"][0]["name"] for r in suppressed] == ["vpc-0app"]
     assert suppressed[0]["suppressions"][0]["justification"] == (
@@ -452,3 +467,61 @@ def test_cli_writes_the_golden_sarif(
     code = cli.main([*argv, "--format", "sarif", "--output", str(out), "--allow-partial"])
     assert code == 1, capsys.readouterr().err
     assert out.read_bytes() == (GOLDEN_DIR / "report.sarif").read_bytes()
+
+
+# -- primaryLocationLineHash (issue 11, item 20) ----------------------------------------------
+
+
+def test_every_golden_result_carries_a_line_hash_from_its_identity(data: ReportData) -> None:
+    # The golden snapshot: two accounts, two regions, a waived finding.
+    results = sarif.sarif_dict(data)["runs"][0]["results"]
+    assert results
+    by_fp = {f.fingerprint: f for f in data.evaluation.findings}
+    hashes = []
+    for r in results:
+        fps = r["partialFingerprints"]
+        assert LINE_HASH.fullmatch(fps["primaryLocationLineHash"])
+        assert fps["primaryLocationLineHash"] == sarif.line_hash(fps["vpcauditFindingHash/v1"])
+        assert fps["vpcauditFindingHash/v1"] in by_fp
+        hashes.append(fps["primaryLocationLineHash"])
+    assert len(set(hashes)) == len(hashes)
+    # A waived result is matched to the same alert: its hash does not depend on the waiver.
+    waived = [r for r in results if "suppressions" in r]
+    assert waived
+    assert all(
+        LINE_HASH.fullmatch(r["partialFingerprints"]["primaryLocationLineHash"]) for r in waived
+    )
+
+
+def test_line_hash_depends_on_identity_only(data: ReportData) -> None:
+    base = data.evaluation.findings[0]
+    same = replace(
+        base,
+        message=base.message + " (reworded)",
+        severity=Severity.CRITICAL,
+        evidence={"changed": True},
+        remediation="something else",
+    )
+    other_resource = replace(base, fingerprint=f"{int(base.fingerprint, 16) ^ 1:032x}")
+
+    def line_hash_of(f: Any) -> str:
+        evaluation = replace(data.evaluation, findings=(f,))
+        doc = sarif.sarif_dict(replace(data, evaluation=evaluation))
+        value: str = doc["runs"][0]["results"][0]["partialFingerprints"]["primaryLocationLineHash"]
+        return value
+
+    # Message, severity, evidence and fix may change between runs; the alert stays the same.
+    assert line_hash_of(same) == line_hash_of(base) == sarif.line_hash(base.fingerprint)
+    # Another finding (another rule, resource, account, region or discriminator) is another.
+    assert line_hash_of(other_resource) != line_hash_of(base)
+
+
+def test_line_hash_is_the_same_in_every_run_and_for_every_item_order(data: ReportData) -> None:
+    first = [r["partialFingerprints"] for r in sarif.sarif_dict(data)["runs"][0]["results"]]
+    snap = Snapshot.load(SNAPSHOT)
+    again = report_for(with_items(snap, lambda xs: list(reversed(xs))))
+    second = [r["partialFingerprints"] for r in sarif.sarif_dict(again)["runs"][0]["results"]]
+    assert first == second
+    # A fixed value: it must never change between releases, or GitHub re-opens every alert.
+    assert sarif.line_hash("0" * 32) == "324ec2fbca399b50:1"
+    assert sarif.line_hash("0" * 31 + "1") != "324ec2fbca399b50:1"

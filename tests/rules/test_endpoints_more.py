@@ -214,6 +214,7 @@ def test_nat_default_route_without_gateway_endpoints_is_flagged() -> None:
         "route_table_id": "rtb-priv",
         "nat_gateway_id": "nat-1",
         "missing_services": ["s3", "dynamodb"],
+        "existing_gateway_endpoints": {},
         "subnet_ids": ["subnet-priv1", "subnet-priv2"],
         "nat_price_per_gb": 0.045,
     }
@@ -565,7 +566,11 @@ def test_interface_endpoint_with_private_dns_off_is_flagged() -> None:
     assert f.rule_id == "endpoint-private-dns-disabled"
     assert f.severity is Severity.LOW
     assert_endpoint_ref(f, "vpce-sqs")
-    assert f.evidence == {"service": f"com.amazonaws.{REGION}.sqs"}
+    assert f.evidence == {
+        "service": f"com.amazonaws.{REGION}.sqs",
+        "hub_signals": [],
+        "admits_from_outside": [],
+    }
     assert f.remediation == cmd(
         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-sqs --private-dns-enabled"
     )
@@ -615,6 +620,7 @@ def test_interface_endpoint_in_one_zone_is_flagged() -> None:
         "service": f"com.amazonaws.{REGION}.sqs",
         "availability_zones": [f"{REGION}a"],
         "subnet_ids": ["subnet-priv1", "subnet-pub"],
+        "vpc_zones": [f"{REGION}a", f"{REGION}b"],
     }
     assert f"({REGION}a)" in f.message
     assert f.remediation == cmd(

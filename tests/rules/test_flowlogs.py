@@ -89,7 +89,9 @@ def test_active_beside_inactive_is_enough() -> None:
     assert run_rule(FLOW_LOGS_MISSING, snap).findings == ()
 
 
-def test_only_subnet_level_flow_logs_is_flagged() -> None:
+def test_only_subnet_level_flow_logs_is_left_to_flow_logs_subnet_only() -> None:
+    # One problem, one finding: a VPC logged on some subnets is flow-logs-subnet-only's (the
+    # more specific rule, which lists the dark subnets); this rule stays silent.
     snap = (
         one_vpc()
         .subnet("subnet-a2", "vpc-a", "10.0.2.0/24", az="b")
@@ -97,10 +99,25 @@ def test_only_subnet_level_flow_logs_is_flagged() -> None:
         .flow_log("fl-s2", "subnet-a2", status="INACTIVE")
         .build()
     )
+    assert run_rule(FLOW_LOGS_MISSING, snap).findings == ()
+
+
+def test_only_an_inactive_subnet_log_is_still_flagged() -> None:
+    snap = one_vpc().flow_log("fl-s1", "subnet-a1", status="INACTIVE").build()
     f = only(run_rule(FLOW_LOGS_MISSING, snap))
-    assert f.evidence["other_flow_logs"] == ["fl-s1 on subnet-a1"]
-    assert f.evidence["inactive_flow_logs"] == []
-    assert "only 1 subnet-level log(s) exist" in f.message
+    assert f.evidence["other_flow_logs"] == []
+
+
+def test_only_interface_level_flow_logs_is_flagged_and_listed() -> None:
+    snap = (
+        one_vpc()
+        .network_interface("eni-a1", "subnet-a1", private_ip="10.0.1.10", instance_id="i-a1")
+        .flow_log("fl-e1", "eni-a1")
+        .build()
+    )
+    f = only(run_rule(FLOW_LOGS_MISSING, snap))
+    assert f.evidence["other_flow_logs"] == ["fl-e1 on eni-a1"]
+    assert "only 1 interface-level log(s) exist" in f.message
 
 
 def test_flow_log_on_another_vpc_does_not_count() -> None:

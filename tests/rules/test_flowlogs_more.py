@@ -18,13 +18,17 @@ from tests.builders import (
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Finding, Severity
 from vpcaudit.rules.flowlogs import (
+    DELIVERY_ERRORS,
     DELIVERY_FAILED,
     DESTINATION_MISSING,
     PARTIAL_TRAFFIC,
     SUBNET_ONLY,
 )
 
-ROLE_ERROR = "Access error: the IAM role does not have the required permissions"
+# AWS's own DeliverLogsErrorMessage text (EC2 API reference, FlowLog): "Rate limited",
+# "Access error" or "Unknown error". Tests use these strings only.
+ROLE_ERROR = "Access error"
+FAILED = {"deliver_status": "FAILED", "deliver_error": ROLE_ERROR}
 
 
 def only(result: Evaluation) -> Finding:
@@ -74,8 +78,9 @@ def test_failed_delivery_is_flagged_with_the_error_message() -> None:
         "destination_type": "s3",
         "destination": f"arn:aws:s3:::flow-logs-{ACCOUNT}/vpc-a/",
         "error": ROLE_ERROR,
+        "meaning": DELIVERY_ERRORS["access error"],
     }
-    assert f.message.endswith(f": {ROLE_ERROR}.")
+    assert f.message.endswith(f": {ROLE_ERROR} ({DELIVERY_ERRORS['access error']}).")
     assert f.remediation.startswith("aws ec2 describe-flow-logs --flow-log-ids fl-1 ")
     assert f.remediation.endswith(f"--region {REGION}  # as account {ACCOUNT}")
 
@@ -91,11 +96,14 @@ def test_failed_delivery_without_a_message_and_to_cloudwatch() -> None:
             account=OTHER_ACCOUNT,
             region=OTHER_REGION,
         )
+        # The group exists: a missing one would make this flow-logs-destination-missing's.
+        .log_group("/vpc/subnet-a1", account=OTHER_ACCOUNT, region=OTHER_REGION)
         .build()
     )
     f = only(run_rule(DELIVERY_FAILED, snap))
     assert_flow_log_ref(f, "fl-1", OTHER_ACCOUNT, OTHER_REGION)
     assert f.evidence["error"] == ""
+    assert f.evidence["meaning"] == ""
     assert f.evidence["destination_type"] == "cloud-watch-logs"
     assert f.evidence["destination"] == (
         f"arn:aws:logs:{OTHER_REGION}:{OTHER_ACCOUNT}:log-group:/vpc/subnet-a1"
@@ -118,12 +126,21 @@ def test_partial_traffic_is_flagged(traffic: str) -> None:
     assert f.rule_id == "flow-logs-partial-traffic"
     assert f.severity is Severity.LOW
     assert_flow_log_ref(f, "fl-1")
-    assert f.evidence == {"resource_id": "vpc-a", "traffic_type": traffic}
-    assert f"records {traffic} traffic only" in f.message
+    missing = "ACCEPT" if traffic == "REJECT" else "REJECT"
+    assert f.evidence == {
+        "resource_id": "vpc-a",
+        "traffic_type": traffic,
+        "missing_traffic": missing,
+        "flow_logs": ["fl-1"],
+    }
+    assert f"records {traffic} traffic only: its {missing} traffic is not recorded" in f.message
+    # The missing half, to the same destination; the partial log is kept (it may feed alerts).
     assert f.remediation == cmd(
-        "aws ec2 create-flow-logs --resource-ids vpc-a --traffic-type ALL ... && "
-        "aws ec2 delete-flow-logs --flow-log-ids fl-1"
+        f"aws ec2 create-flow-logs --resource-type VPC --resource-ids vpc-a --traffic-type "
+        f"{missing} --log-destination-type s3 --log-destination "
+        f"arn:aws:s3:::flow-logs-{ACCOUNT}/vpc-a/"
     )
+    assert "delete-flow-logs" not in f.remediation
 
 
 def test_all_traffic_is_fine() -> None:
@@ -143,10 +160,13 @@ def test_some_subnets_logged_lists_the_dark_ones() -> None:
     snap = vpc().flow_log("fl-1", "subnet-a2").build()
     f = only(run_rule(SUBNET_ONLY, snap))
     assert f.rule_id == "flow-logs-subnet-only"
-    assert f.severity is Severity.LOW
+    # Dark subnets are as unrecorded as a VPC without a log (vpc-flow-logs-missing's medium),
+    # and this is the one finding for them.
+    assert f.severity is Severity.MEDIUM
     assert (f.resource.resource_type, f.resource.resource_id) == ("vpc", "vpc-a")
     assert (f.resource.account_id, f.resource.region) == (ACCOUNT, REGION)
     assert f.evidence == {
+        "vpc_name": "",
         "logged_subnets": ["subnet-a2"],
         "unlogged_subnets": ["subnet-a1", "subnet-a3"],
     }
@@ -166,6 +186,7 @@ def test_every_subnet_logged_still_leaves_new_subnets_dark() -> None:
         .build()
     )
     f = only(run_rule(SUBNET_ONLY, snap))
+    assert f.severity is Severity.LOW  # everything today is recorded
     assert f.evidence["unlogged_subnets"] == []
     assert "new subnets will not be" in f.message
 
@@ -209,8 +230,8 @@ def cwl(group: str = "/vpc/flow", **kw: str) -> SnapshotBuilder:
     )
 
 
-def test_cloudwatch_group_missing_while_log_groups_read() -> None:
-    snap = cwl().log_group("/vpc/other").build()
+def test_cloudwatch_group_missing_while_delivery_fails() -> None:
+    snap = cwl(**FAILED).log_group("/vpc/other").build()
     f = only(run_rule(DESTINATION_MISSING, snap))
     assert f.rule_id == "flow-logs-destination-missing"
     assert f.severity is Severity.MEDIUM
@@ -219,16 +240,23 @@ def test_cloudwatch_group_missing_while_log_groups_read() -> None:
         "resource_id": "vpc-a",
         "destination_type": "cloud-watch-logs",
         "destination": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/vpc/flow",
-        "how_known": f"log group '/vpc/flow' is not among {ACCOUNT}'s log groups in {REGION}",
+        "error": ROLE_ERROR,
+        "how_known": f"log group '/vpc/flow' is not among {ACCOUNT}'s log groups in {REGION}, "
+        f"and delivery fails ({ROLE_ERROR})",
     }
-    assert f.remediation == cmd(
-        "aws ec2 delete-flow-logs --flow-log-ids fl-cw && aws ec2 create-flow-logs "
-        "--resource-ids vpc-a --traffic-type ALL ..."
-    )
+    # Recreating the group under its name lets delivery resume; nothing is deleted.
+    assert f.remediation == cmd("aws logs create-log-group --log-group-name /vpc/flow")
+
+
+def test_cloudwatch_group_not_created_yet_while_delivery_succeeds_is_fine() -> None:
+    # CloudWatch Logs creates a flow log's group with the first delivered record: an idle VPC
+    # has none yet, and nothing has failed.
+    snap = cwl().log_group("/vpc/other").build()
+    assert run_rule(DESTINATION_MISSING, snap).findings == ()
 
 
 def test_cloudwatch_group_present_is_fine() -> None:
-    snap = cwl().log_group("/vpc/flow").log_group("/vpc/other").build()
+    snap = cwl(**FAILED).log_group("/vpc/flow").log_group("/vpc/other").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
 
 
@@ -241,27 +269,29 @@ def test_cloudwatch_group_present_is_fine() -> None:
     ids=["arn-with-suffix", "name-only"],
 )
 def test_group_name_is_read_from_every_destination_form(destination: str) -> None:
-    present = cwl(destination=destination).log_group("/vpc/flow").build()
+    present = cwl(destination=destination, **FAILED).log_group("/vpc/flow").build()
     assert run_rule(DESTINATION_MISSING, present).findings == ()
-    missing = cwl(destination=destination).log_group("/vpc/other").build()
+    missing = cwl(destination=destination, **FAILED).log_group("/vpc/other").build()
     f = only(run_rule(DESTINATION_MISSING, missing))
     assert "'/vpc/flow'" in f.evidence["how_known"]
 
 
 def test_group_of_the_same_name_in_another_region_does_not_count() -> None:
-    snap = cwl().log_group("/vpc/flow", region=OTHER_REGION).build()
+    snap = cwl(**FAILED).log_group("/vpc/flow", region=OTHER_REGION).build()
     assert len(run_rule(DESTINATION_MISSING, snap).findings) == 1
 
 
 def test_log_groups_not_read_is_not_judged() -> None:
-    snap = cwl().gap("logs:DescribeLogGroups", code="AccessDeniedException").build()
+    snap = cwl(**FAILED).gap("logs:DescribeLogGroups", code="AccessDeniedException").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
+    # The failure itself is still reported, by the rule that owns it.
+    assert only(run_rule(DELIVERY_FAILED, snap)).resource.resource_id == "fl-cw"
 
 
 def test_snapshot_without_log_groups_kind_does_not_claim_the_group_is_gone() -> None:
     # A schema-1 snapshot written before the log-group collector existed (such as
     # tests/fixtures/cross_account_peering.json) has no log_groups and no gap for them.
-    snap = without_kinds(cwl().log_group("/vpc/flow").build(), "log_groups")
+    snap = without_kinds(cwl(**FAILED).log_group("/vpc/flow").build(), "log_groups")
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
 
 
@@ -270,51 +300,51 @@ def test_cross_account_fixture_cloudwatch_flow_log_is_not_flagged() -> None:
     assert run_rule(DESTINATION_MISSING, load_fixture("cross_account_peering.json")).findings == ()
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        "The specified log group does not exist.",
-        "LogDestinationNotFoundException: bucket not found",
-        "NoSuchBucket: The specified bucket does not exist",
-    ],
-)
-def test_delivery_error_saying_the_destination_is_gone(error: str) -> None:
-    snap = vpc().flow_log("fl-s3", "vpc-a", deliver_status="FAILED", deliver_error=error).build()
-    f = only(run_rule(DESTINATION_MISSING, snap))
-    assert f.evidence["how_known"] == f"delivery error: {error}"
-    assert f.evidence["destination_type"] == "s3"
-
-
-def test_delivery_error_counts_even_when_log_groups_were_not_read() -> None:
+@pytest.mark.parametrize("error", ["Rate limited", "Access error", "Unknown error"])
+@pytest.mark.parametrize("destination_type", ["s3", "kinesis-data-firehose"])
+def test_s3_and_firehose_failures_are_delivery_failures_not_a_missing_destination(
+    error: str, destination_type: str
+) -> None:
+    # The scan does not list buckets or streams, and AWS's error text never says "gone".
     snap = (
-        cwl(deliver_status="FAILED", deliver_error="The log group does not exist")
-        .gap("logs:DescribeLogGroups")
+        vpc()
+        .flow_log(
+            "fl-x",
+            "vpc-a",
+            destination_type=destination_type,
+            deliver_status="FAILED",
+            deliver_error=error,
+            destination=f"arn:aws:s3:::flow-logs-{ACCOUNT}/vpc-a/"
+            if destination_type == "s3"
+            else f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/flow-logs",
+        )
         .build()
     )
-    f = only(run_rule(DESTINATION_MISSING, snap))
-    assert f.evidence["how_known"] == "delivery error: The log group does not exist"
-
-
-def test_other_delivery_errors_are_not_a_missing_destination() -> None:
-    snap = (
-        vpc().flow_log("fl-s3", "vpc-a", deliver_status="FAILED", deliver_error=ROLE_ERROR).build()
-    )
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
+    f = only(run_rule(DELIVERY_FAILED, snap))
+    assert f.evidence["error"] == error
+    assert f.evidence["meaning"] == DELIVERY_ERRORS[error.lower()]
 
 
 def test_flow_log_naming_no_destination() -> None:
     snap = vpc().flow_log("fl-s3", "vpc-a", destination="").build()
     f = only(run_rule(DESTINATION_MISSING, snap))
     assert f.evidence["how_known"] == "the flow log names no destination"
+    # A replacement first, then the deletion: the resource is never left unlogged.
+    assert f.remediation == cmd(
+        "aws ec2 create-flow-logs --resource-type VPC --resource-ids vpc-a --traffic-type ALL "
+        "--log-destination-type s3 --log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/ "
+        "&& aws ec2 delete-flow-logs --flow-log-ids fl-s3"
+    )
 
 
 def test_s3_destination_is_not_checked_against_log_groups() -> None:
-    snap = vpc().flow_log("fl-s3", "vpc-a").log_group("/vpc/other").build()
+    snap = vpc().flow_log("fl-s3", "vpc-a", **FAILED).log_group("/vpc/other").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
 
 
 def test_inactive_flow_log_is_not_judged() -> None:
-    snap = cwl(status="INACTIVE").log_group("/vpc/other").build()
+    snap = cwl(status="INACTIVE", **FAILED).log_group("/vpc/other").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
 
 
@@ -322,14 +352,19 @@ def test_cloudwatch_group_in_another_account_is_looked_for_there() -> None:
     """Cross-account delivery: the group lives in the ARN's account, not the flow log's."""
     foreign = f"arn:aws:logs:{REGION}:{OTHER_ACCOUNT}:log-group:/central/flow"
     # The other account was not scanned: its log groups are unknown, so nothing is claimed.
-    snap = cwl(destination=foreign).log_group("/vpc/other").build()
+    snap = cwl(destination=foreign, **FAILED).log_group("/vpc/other").build()
     assert run_rule(DESTINATION_MISSING, snap).findings == ()
     # Scanned, with the group present there: fine; absent there: a finding naming it.
     there = {"account": OTHER_ACCOUNT}
-    present = cwl(destination=foreign).log_group("/central/flow", **there).build()
+    present = cwl(destination=foreign, **FAILED).log_group("/central/flow", **there).build()
     assert run_rule(DESTINATION_MISSING, present).findings == ()
-    absent = cwl(destination=foreign).log_group("/elsewhere", **there).build()
+    absent = cwl(destination=foreign, **FAILED).log_group("/elsewhere", **there).build()
     f = only(run_rule(DESTINATION_MISSING, absent))
     assert f.evidence["how_known"] == (
-        f"log group '/central/flow' is not among {OTHER_ACCOUNT}'s log groups in {REGION}"
+        f"log group '/central/flow' is not among {OTHER_ACCOUNT}'s log groups in {REGION}, "
+        f"and delivery fails ({ROLE_ERROR})"
+    )
+    # The group is recreated where it lives: the other account and its region.
+    assert f.remediation == cmd(
+        "aws logs create-log-group --log-group-name /central/flow", OTHER_ACCOUNT
     )

@@ -67,6 +67,8 @@ def test_blackhole_state_is_flagged_with_evidence_and_delete_command() -> None:
         "target_id": "i-0gone",
         "reason": "AWS reports as gone (route state blackhole)",
         "subnet_ids": ["subnet-a1"],
+        "gateway_ids": [],
+        "impact": "traffic from 1 subnet(s) to it is dropped",
     }
     assert f.remediation == cmd(
         "aws ec2 delete-route --route-table-id rtb-a --destination-cidr-block 0.0.0.0/0"

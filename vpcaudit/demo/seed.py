@@ -275,7 +275,7 @@ def _seed_routing(
     us.create_route(RouteTableId=spoke_b_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
     # analytics-dr re-used analytics' address space: the two can never be peered, and the
     # request between them fails (moto leaves it pending; the fidelity layer fails it).
-    dr, _, _ = ana.vpc(EU_REGION, "analytics-dr", "10.3.0.0/16")
+    dr, _, _ = ana.vpc(EU_REGION, "analytics-dr", "10.3.0.0/16", flow_log=False)
     pcx_dr = peer(
         "analytics-dr",
         (ana, HUB_REGION, seeded.vpcs["analytics"]),
@@ -349,28 +349,47 @@ def _seed_more_endpoints(seeded: Seeded, net: Account, app: Account) -> None:
 
 
 def _seed_flow_logs(seeded: Seeded, app: Account, ana: Account) -> None:
-    """Partial logs: one subnet only, a log group that is gone, REJECT-only traffic."""
-    eu = app.ec2(EU_REGION)
-    legacy_subnet = eu.describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["eu-legacy"]]}]
+    """Partial logs: one subnet only, a log group that is gone, a role that may not write,
+    REJECT-only traffic."""
+    del app
+    # analytics-dr (seeded without a VPC flow log) is logged on its one subnet only.
+    eu = ana.ec2(EU_REGION)
+    dr_subnet = eu.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["analytics-dr"]]}]
     )["Subnets"][0]["SubnetId"]
-    app.flow_log(EU_REGION, legacy_subnet, "Subnet")
-    # A subnet log to a CloudWatch Logs group that was deleted: delivery fails.
+    ana.flow_log(EU_REGION, dr_subnet, "Subnet")
+    # A subnet log to a CloudWatch Logs group that was deleted: delivery fails, and the group
+    # is gone (one finding: flow-logs-destination-missing).
     us = ana.ec2(HUB_REGION)
-    subnet = us.describe_subnets(
+    subnets = us.describe_subnets(
         Filters=[{"Name": "vpc-id", "Values": [seeded.vpcs["analytics"]]}]
-    )["Subnets"][0]["SubnetId"]
+    )["Subnets"]
+    subnet_a, subnet_b = sorted(s["SubnetId"] for s in subnets)[:2]
+    role = f"arn:aws:iam::{ana.account_id}:role/flow-logs"
     gone = us.create_flow_logs(
-        ResourceIds=[subnet],
+        ResourceIds=[subnet_a],
         ResourceType="Subnet",
         TrafficType="ALL",
         LogGroupName="/vpc/analytics-subnet-a",
-        DeliverLogsPermissionArn=f"arn:aws:iam::{ana.account_id}:role/flow-logs",
+        DeliverLogsPermissionArn=role,
     )["FlowLogIds"][0]
+    # A subnet log whose group exists but whose role may not write to it: "Access error"
+    # (moto reports FAILED for a group missing when the flow log is made; it is then created).
+    denied = us.create_flow_logs(
+        ResourceIds=[subnet_b],
+        ResourceType="Subnet",
+        TrafficType="ALL",
+        LogGroupName="/vpc/analytics-subnet-b",
+        DeliverLogsPermissionArn=role,
+    )["FlowLogIds"][0]
+    ana.session.client("logs", region_name=HUB_REGION).create_log_group(
+        logGroupName="/vpc/analytics-subnet-b"
+    )
     seeded.flow_logs["analytics-subnet-cloudwatch"] = gone
+    seeded.flow_logs["analytics-subnet-denied"] = denied
     seeded.expected |= {
-        ("flow-logs-subnet-only", seeded.vpcs["eu-legacy"]),
+        ("flow-logs-subnet-only", seeded.vpcs["analytics-dr"]),
         ("flow-logs-partial-traffic", seeded.flow_logs["spoke-a"]),
-        ("flow-logs-delivery-failed", gone),
+        ("flow-logs-delivery-failed", denied),
         ("flow-logs-destination-missing", gone),
     }

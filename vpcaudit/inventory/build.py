@@ -165,6 +165,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                         == "associated"
                     ),
                     str(raw.get("OwnerId") or acct),
+                    _tags(raw),
                 )
             )
         for raw in res.get("route_tables", []):
@@ -192,6 +193,7 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
             entry = peer_raw.setdefault(pid, (raw, []))
             entry[1].append(Located(acct, region))
         for raw in res.get("endpoints", []):
+            dns = raw.get("DnsOptions") or {}
             endpoints.append(
                 Endpoint(
                     acct,
@@ -209,6 +211,8 @@ def build_fields(snap: Snapshot) -> dict[str, Any]:
                     str(raw.get("PolicyDocument") or ""),
                     _tags(raw),
                     tuple(str(n) for n in raw.get("NetworkInterfaceIds") or ()),
+                    str(dns.get("DnsRecordIpType") or ""),
+                    bool(dns.get("PrivateDnsOnlyForInboundResolverEndpoint", False)),
                 )
             )
         for raw in res.get("flow_logs", []):

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vpcaudit.errors import SnapshotError
@@ -138,6 +138,8 @@ class Subnet:
     cidr: str
     ipv6_cidrs: tuple[str, ...] = ()
     owner_id: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The subnet's tags as the scanning account sees them (reachability intents select by them)."""
 
 
 class Route(NamedTuple):
@@ -243,6 +245,12 @@ class Endpoint:
     tags: Mapping[str, str]
     network_interface_ids: tuple[str, ...] = ()
     """The endpoint's ENIs (interface and Gateway Load Balancer endpoints)."""
+    dns_record_ip_type: str = ""
+    """DnsOptions.DnsRecordIpType (ipv4, dualstack, ipv6, service-defined); "" when absent."""
+    private_dns_only_for_inbound_resolver: bool = False
+    """DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint: private DNS answers only queries
+    from Route 53 Resolver inbound endpoints (on-premises), so in-VPC clients resolve the
+    service's public name and use the VPC's gateway endpoint (S3 and DynamoDB only)."""
 
     @property
     def arn(self) -> str:

@@ -539,6 +539,9 @@ def _service_place(m: NetworkModel, src: Place, dst: Place) -> Place:
                 ep.service_name == name
                 and ep.endpoint_type.lower() == "interface"
                 and ep.private_dns_enabled
+                # Inbound-only private DNS (AWS's hybrid pattern beside a gateway endpoint):
+                # in-VPC clients still resolve the public names and use the gateway.
+                and not ep.private_dns_only_for_inbound_resolver
                 and ep.state == "available"
             ):
                 enis = [m.enis[e] for e in ep.network_interface_ids if e in m.enis]

@@ -3,6 +3,14 @@
 GitHub requires every result to sit in a file of the repository, by a relative URI. A cloud
 resource has no file, so each result is located at `aws/<account>/<region>/<type>/<id>` (line
 1), with the ARN as a logical location; alerts then group by account and region in the UI.
+
+GitHub matches an alert across uploads by `partialFingerprints.primaryLocationLineHash`. Its
+upload action computes that key by hashing the located line of the file in the checkout, which
+a cloud resource does not have, so each result carries its own: a hash of the finding's
+identity (rule, account, region, resource, discriminator; the finding fingerprint), in the
+`<16 hex digits>:<occurrence>` form the action writes. It never changes while the finding
+exists, whatever its message, severity or evidence. The custom `vpcauditFindingHash/v1` key
+(the fingerprint itself) stays beside it for other consumers.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ INFORMATION_URI = "https://github.com/vpcaudit/vpcaudit"
 MAX_RESULTS_PER_RUN = 25_000
 MAX_GZIP_BYTES = 10 * 1024 * 1024
 MAX_TAGS_PER_RULE = 20
+LINE_HASH_KEY = "primaryLocationLineHash"
+FINDING_HASH_KEY = "vpcauditFindingHash/v1"
 
 LEVEL = {
     Severity.CRITICAL: "error",
@@ -44,6 +54,16 @@ SECURITY_SEVERITY = {
 
 class SarifLimitError(VpcauditError):
     """The SARIF would exceed what GitHub accepts; nothing is silently dropped."""
+
+
+def line_hash(fingerprint: str) -> str:
+    """GitHub's primaryLocationLineHash for a finding: stable, from its identity alone.
+
+    16 hex digits and the ":1" occurrence suffix, as github/codeql-action writes it; every
+    finding has its own fingerprint, so each is the first (and only) occurrence of its hash.
+    """
+    digest = hashlib.sha256(f"vpcaudit/{LINE_HASH_KEY}\x1f{fingerprint}".encode()).hexdigest()
+    return f"{digest[:16]}:1"
 
 
 def artifact_uri(f: Finding) -> str:
@@ -107,7 +127,10 @@ def _result(f: Finding, rule_index: int | None) -> dict[str, Any]:
                 ],
             }
         ],
-        "partialFingerprints": {"vpcauditFindingHash/v1": f.fingerprint},
+        "partialFingerprints": {
+            FINDING_HASH_KEY: f.fingerprint,
+            LINE_HASH_KEY: line_hash(f.fingerprint),
+        },
         "properties": {
             "severity": f.severity.value,
             "security-severity": SECURITY_SEVERITY[f.severity],

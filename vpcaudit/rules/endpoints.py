@@ -1,256 +1,22 @@
-"""Endpoint rules: interface endpoints paid for where a free gateway endpoint would serve,
-endpoint policies, security groups, private DNS and zones. The gateway endpoint rules live in
-rules/gateway_endpoints.py and are re-exported here, where the entry points name them."""
+"""Endpoint rules: security groups open to the world, private DNS off, a single zone. The
+interface-for-gateway rule lives in endpoint_cost.py, the policy rule in endpoint_policy.py and
+the gateway endpoint rules in gateway_endpoints.py; every entry-point name is importable here."""
 
 from __future__ import annotations
-
-import json
-import re
-from dataclasses import dataclass
-from typing import Any
 
 from vpcaudit.inventory import Endpoint, Inventory
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import GONE_STATES, cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.endpoint_cost import (
+    _AWS_SERVICE,
+    _GATEWAY_SERVICE,
+    INTERFACE_FOR_GATEWAY_SERVICE,
+    _core_networks,
+    _gateways_beside,
+)
+from vpcaudit.rules.endpoint_policy import POLICY_FULL_ACCESS
 from vpcaudit.rules.gateway_endpoints import GATEWAY_PARTIAL, GATEWAY_UNUSED, NAT_TRAFFIC
-
-# Gateway endpoints exist for these two services only.
-_GATEWAY_SERVICE = re.compile(
-    r"^(?:cn\.)?com\.amazonaws\.(?P<region>[a-z0-9-]+)\.(?P<service>s3|dynamodb)$"
-)
-# An AWS service's endpoint name; com.amazonaws.vpce.<region>.vpce-svc-... are PrivateLink
-# services of other accounts.
-_AWS_SERVICE = re.compile(r"^(?:cn\.)?com\.amazonaws\.(?!vpce\.)")
-
-
-@dataclass(frozen=True)
-class InterfaceForGatewayParams:
-    """Parameters of endpoint-interface-for-gateway-service."""
-
-    hourly_price_per_az: float = 0.01
-    """USD per endpoint per AZ per hour (us-east-1 list price)."""
-    hours_per_month: float = 730.0
-    """Hours in the month used for the monthly estimate."""
-
-
-@rule(
-    id="endpoint-interface-for-gateway-service",
-    title="Interface endpoint where a free gateway endpoint would serve",
-    severity=Severity.MEDIUM,
-    area="endpoints",
-    rationale="""
-        S3 and DynamoDB have gateway endpoints that cost nothing. An interface endpoint for
-        them costs about $0.01 per AZ per hour plus $0.01 per GB processed, and is only needed
-        for traffic a gateway endpoint cannot carry: from on-premises over VPN or Direct
-        Connect, from another region, from a peered VPC or through a Transit Gateway. The rule
-        weighs those uses: when the VPC has any of them the finding is graded low and says
-        which, so a team can confirm the endpoint is deliberate.
-    """,
-    remediation="""
-        Create a gateway endpoint for the service on the VPC's route tables, move clients to
-        it, then delete the interface endpoint (aws ec2 delete-vpc-endpoints).
-    """,
-    evidence=(
-        "service",
-        "service_region",
-        "az_count",
-        "monthly_cost_usd",
-        "legitimate_uses",
-        "unchecked",
-        "gateway_endpoints",
-        "subnet_ids",
-    ),
-    params=InterfaceForGatewayParams,
-)
-def interface_for_gateway_service(inv: Inventory, params: InterfaceForGatewayParams) -> RuleOutput:
-    """Flag S3/DynamoDB interface endpoints and price what they cost each month."""
-    for ep in inv.endpoints:
-        if ep.endpoint_type.lower() != "interface" or ep.state in GONE_STATES:
-            continue
-        m = _GATEWAY_SERVICE.match(ep.service_name)
-        if m is None:
-            continue
-        service, service_region = m["service"], m["region"]
-        uses, unchecked = _legitimate_uses(inv, ep, service_region)
-        zones = {
-            s.availability_zone for s in inv.subnets_of(ep.vpc_id) if s.subnet_id in ep.subnet_ids
-        }
-        az_count = max(len(zones) or len(ep.subnet_ids), 1)
-        monthly = round(az_count * params.hourly_price_per_az * params.hours_per_month, 2)
-        gateways = sorted(
-            e.endpoint_id
-            for e in inv.endpoints_of(ep.vpc_id)
-            if e.endpoint_type.lower() == "gateway"
-            and e.service_name == ep.service_name
-            and e.state not in GONE_STATES
-        )
-        if uses:
-            severity = Severity.LOW
-            verdict = (
-                "the VPC has uses that a gateway endpoint cannot serve (" + "; ".join(uses) + ")"
-            )
-        else:
-            severity = Severity.MEDIUM
-            verdict = "nothing in the VPC needs it over a free gateway endpoint"
-        yield Violation(
-            resource=endpoint_ref(ep),
-            message=(
-                f"Interface endpoint {ep.endpoint_id} for {service} in {ep.vpc_id} costs about "
-                f"${monthly:.2f}/month plus data processing; {verdict}."
-            ),
-            evidence={
-                "service": ep.service_name,
-                "service_region": service_region,
-                "az_count": az_count,
-                "monthly_cost_usd": monthly,
-                "legitimate_uses": uses,
-                "unchecked": unchecked,
-                "gateway_endpoints": gateways,
-                "subnet_ids": list(ep.subnet_ids),
-            },
-            remediation=_remediation(inv, ep, gateways),
-            severity=severity,
-        )
-
-
-def _legitimate_uses(
-    inv: Inventory, ep: Endpoint, service_region: str
-) -> tuple[list[str], list[str]]:
-    """What in the VPC may need an interface endpoint, and what could not be checked."""
-    uses: list[str] = []
-    unchecked: list[str] = []
-    if service_region != ep.region:
-        uses.append(f"cross-region access to {service_region}")
-    checks: list[tuple[str, Any]] = [
-        (
-            "vpn_gateways",
-            lambda: [
-                f"VPN/Direct Connect gateway {g.gateway_id}" for g in inv.vpn_gateways_of(ep.vpc_id)
-            ],
-        ),
-        (
-            "tgw_attachments",
-            lambda: [
-                f"Transit Gateway attachment {a.attachment_id}"
-                for a in inv.tgw_attachments_of(ep.vpc_id)
-                if a.state in ("available", "pending", "modifying", "initiating")
-            ],
-        ),
-        (
-            "peerings",
-            lambda: [
-                f"active peering {p.peering_id}"
-                for p in inv.peerings_of(ep.vpc_id)
-                if p.status == "active"
-            ],
-        ),
-    ]
-    for kind, found in checks:
-        if inv.was_read(ep.account_id, ep.region, kind):
-            uses.extend(found())
-        else:
-            unchecked.append(kind)
-    return uses, unchecked
-
-
-def _remediation(inv: Inventory, ep: Endpoint, gateways: list[str]) -> str:
-    steps = []
-    if not gateways:
-        tables = " ".join(t.route_table_id for t in inv.serving_route_tables(ep.vpc_id))
-        steps.append(
-            cli(
-                f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {ep.vpc_id} "
-                f"--service-name {ep.service_name}"
-                + (f" --route-table-ids {tables}" if tables else ""),
-                ep.region,
-                ep.account_id,
-            )
-        )
-    steps.append(
-        cli(
-            f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep.endpoint_id}",
-            ep.region,
-            ep.account_id,
-        )
-    )
-    return "\n".join(steps)
-
-
-INTERFACE_FOR_GATEWAY_SERVICE = interface_for_gateway_service
-
-
-@rule(
-    id="endpoint-policy-full-access",
-    title="Endpoint policy allows everything",
-    severity=Severity.LOW,
-    area="endpoints",
-    rationale="""
-        An endpoint policy is a guardrail on what can pass through the endpoint. The default
-        policy allows every action by every principal on every resource, so the endpoint
-        also carries traffic to other organizations' buckets and tables, the path data
-        exfiltration takes. Restricting it (to the organization's principals and resources,
-        e.g. with aws:PrincipalOrgID and aws:ResourceOrgID) closes that path.
-    """,
-    remediation="Attach a policy limited to your organization's principals and resources "
-    "(aws ec2 modify-vpc-endpoint --policy-document).",
-    evidence=("service", "endpoint_type", "statement"),
-    params=NoParams,
-)
-def policy_full_access(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag endpoints whose policy allows * to * on * without conditions."""
-    del params
-    for ep in inv.endpoints:
-        if not endpoint_live(ep) or not ep.policy_document:
-            continue
-        statement = _full_access_statement(ep.policy_document)
-        if statement is None:
-            continue
-        yield Violation(
-            resource=endpoint_ref(ep),
-            message=(
-                f"Endpoint {ep.endpoint_id} ({ep.service_name}) has a policy allowing every "
-                f"action by any principal on any resource."
-            ),
-            evidence={
-                "service": ep.service_name,
-                "endpoint_type": ep.endpoint_type,
-                "statement": statement,
-            },
-            remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--policy-document file://endpoint-policy.json",
-                ep.region,
-                ep.account_id,
-            ),
-        )
-
-
-def _star(value: Any) -> bool:
-    if isinstance(value, list):
-        return "*" in value
-    if isinstance(value, dict):
-        return any(_star(v) for v in value.values())
-    return bool(value == "*")
-
-
-def _full_access_statement(document: str) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(document)
-    except json.JSONDecodeError:
-        return None
-    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-    for st in statements if isinstance(statements, list) else [statements]:
-        if (
-            isinstance(st, dict)
-            and st.get("Effect") == "Allow"
-            and _star(st.get("Principal"))
-            and _star(st.get("Action"))
-            and _star(st.get("Resource"))
-            and not st.get("Condition")
-        ):
-            return st
-    return None
 
 
 @rule(
@@ -268,6 +34,13 @@ def _full_access_statement(document: str) -> dict[str, Any] | None:
     "(aws ec2 revoke-security-group-ingress, authorize-security-group-ingress).",
     evidence=("service", "group_id", "open_ingress"),
     params=NoParams,
+    legitimate=(
+        """Ingress from the VPC's own ranges, from wider private ranges (a hub endpoint
+        serving spokes or on-premises through 10.0.0.0/8, say), from prefix lists or from
+        security groups: only 0.0.0.0/0 and ::/0 are flagged.""",
+        """Gateway endpoints (they have no security group) and endpoints that are gone or
+        rejected (they carry nothing).""",
+    ),
 )
 def sg_open(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints with a security group open to 0.0.0.0/0 or ::/0."""
@@ -312,13 +85,33 @@ def sg_open(inv: Inventory, params: NoParams) -> RuleOutput:
         Without private DNS, the service's default name still resolves to its public
         addresses, so SDKs and tools keep going out through NAT or the internet unless every
         client is configured with the endpoint's own DNS name: the endpoint is paid for and
-        mostly bypassed.
+        mostly bypassed. A hub VPC whose endpoints spokes share through a Route 53 private
+        hosted zone (or a Route 53 Profile) keeps private DNS off on purpose: the managed zone
+        private DNS creates serves only the endpoint's own VPC. vpcaudit does not read Route
+        53, so it cannot see such a zone; where it sees signs of a hub (the VPC is attached
+        to a Transit Gateway, peered, or routed to a Cloud WAN core network, and the
+        endpoint's security group admits other networks' ranges) it grades the finding info
+        or low and asks to confirm, and its fix checks the VPC's hosted zones first.
     """,
     remediation="Enable private DNS on the endpoint "
     "(aws ec2 modify-vpc-endpoint --private-dns-enabled), with DNS hostnames and resolution "
-    "on in the VPC.",
-    evidence=("service",),
+    "on in the VPC, unless a Route 53 private hosted zone for the service's name already "
+    "serves this VPC (the shared hub endpoint pattern).",
+    evidence=("service", "hub_signals", "admits_from_outside"),
     params=NoParams,
+    legitimate=(
+        """Hub VPC endpoints shared with spokes through a Route 53 private hosted zone or
+        Route 53 Profile: private DNS must stay off there. Route 53 is not read, so an
+        endpoint in a VPC attached to a Transit Gateway, peered or routed to Cloud WAN is
+        graded low and "confirm" (info when its security group also admits other
+        networks), with a fix that checks the VPC's hosted zones before enabling
+        anything.""",
+        """S3 and DynamoDB interface endpoints beside a gateway endpoint for the same service:
+        with private DNS off in-VPC clients use the free gateway endpoint and only clients
+        given the endpoint's own names (on-premises, peers) use the interface endpoint.""",
+        """PrivateLink services of other accounts (com.amazonaws.vpce.*): their provider
+        chooses the DNS names.""",
+    ),
 )
 def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints for AWS services with private DNS off."""
@@ -332,20 +125,97 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
             continue
         if not _AWS_SERVICE.match(ep.service_name):
             continue  # PrivateLink services of other accounts choose their own DNS
-        yield Violation(
-            resource=endpoint_ref(ep),
-            message=(
+        if _GATEWAY_SERVICE.match(ep.service_name) and _gateways_beside(inv, ep):
+            continue  # in-VPC clients take the gateway endpoint: the hybrid pattern
+        hub = _hub_signals(inv, ep)
+        outside = _admits_from_outside(inv, ep) if hub else []
+        enable = cli(
+            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} --private-dns-enabled",
+            ep.region,
+            ep.account_id,
+        )
+        if not hub:
+            message = (
                 f"Interface endpoint {ep.endpoint_id} ({ep.service_name}) has private DNS "
                 f"off: clients using the default service name bypass it."
-            ),
-            evidence={"service": ep.service_name},
-            remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--private-dns-enabled",
-                ep.region,
-                ep.account_id,
-            ),
+            )
+            remediation, severity = enable, Severity.LOW
+        else:
+            shared = f"; its security group admits {', '.join(outside)}" if outside else ""
+            message = (
+                f"Interface endpoint {ep.endpoint_id} ({ep.service_name}) has private DNS "
+                f"off in {ep.vpc_id}, which is connected to other networks ({'; '.join(hub)}"
+                f"{shared}): confirm it is not a hub endpoint shared through a Route 53 "
+                f"private hosted zone (not read by vpcaudit), else clients using the default "
+                f"service name bypass it."
+            )
+            remediation = "\n".join(
+                [
+                    f"# Check the Route 53 private hosted zones {ep.vpc_id} uses: if one is "
+                    f"for the service's name (the shared hub endpoint pattern), leave private "
+                    f"DNS off and the zone as it is.",
+                    cli(
+                        f"aws route53 list-hosted-zones-by-vpc --vpc-id {ep.vpc_id} "
+                        f"--vpc-region {ep.region}",
+                        ep.region,
+                        ep.account_id,
+                    ),
+                    "# Otherwise enabling it changes name resolution in this VPC only:",
+                    enable,
+                ]
+            )
+            severity = Severity.INFO if outside else Severity.LOW
+        yield Violation(
+            resource=endpoint_ref(ep),
+            message=message,
+            evidence={
+                "service": ep.service_name,
+                "hub_signals": hub,
+                "admits_from_outside": outside,
+            },
+            remediation=remediation,
+            severity=severity,
         )
+
+
+def _hub_signals(inv: Inventory, ep: Endpoint) -> list[str]:
+    """What connects the endpoint's VPC to other VPCs that could share its endpoints."""
+    signals = [
+        f"Transit Gateway attachment {a.attachment_id}"
+        for a in inv.tgw_attachments_of(ep.vpc_id)
+        if a.state in ("available", "pending", "modifying", "initiating")
+    ]
+    signals += [
+        f"active peering {p.peering_id}" for p in inv.peerings_of(ep.vpc_id) if p.status == "active"
+    ]
+    signals += [f"Cloud WAN core network {arn}" for arn in _core_networks(inv, ep.vpc_id)]
+    return signals
+
+
+def _admits_from_outside(inv: Inventory, ep: Endpoint) -> list[str]:
+    """HTTPS sources the endpoint's security groups admit from outside its VPC (ranges other
+    than the whole internet, or groups of other VPCs): a sign it serves other networks."""
+    vpc = inv.vpc(ep.vpc_id)
+    own = vpc.cidrs if vpc is not None else ()
+    out: set[str] = set()
+    for gid in ep.group_ids:
+        sg = inv.security_group(ep.account_id, ep.region, gid)
+        for r in sg.ingress if sg is not None else ():
+            https = r.protocol in ("-1", "tcp", "6") and (
+                r.protocol == "-1" or r.from_port == -1 or r.from_port <= 443 <= r.to_port
+            )
+            if not https:
+                continue
+            if r.cidr is not None:
+                inside = any(
+                    r.cidr.version == c.version and r.cidr.subnet_of(c)  # type: ignore[arg-type]
+                    for c in own
+                )
+                if r.cidr.prefixlen > 0 and not inside:
+                    out.add(str(r.cidr))
+            elif r.group_vpc_id and r.group_vpc_id != ep.vpc_id:
+                out.add(f"{r.group_id} ({r.group_vpc_id})")
+    return sorted(out)
 
 
 @rule(
@@ -356,12 +226,23 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
     rationale="""
         An interface endpoint has a network interface only in the subnets it was given. In a
         single Availability Zone, an outage of that zone cuts every client in the VPC off the
-        service, and clients in other zones pay cross-AZ data transfer.
+        service, and clients in other zones pay cross-AZ data transfer. An endpoint can only
+        use the VPC's own subnets: in a VPC whose every subnet is in one zone, its clients are
+        in that zone too (neither risk applies) and another zone needs a subnet first, so the
+        finding is info and its fix starts by creating that subnet.
     """,
     remediation="Add a subnet in a second Availability Zone "
-    "(aws ec2 modify-vpc-endpoint --add-subnet-ids).",
-    evidence=("service", "availability_zones", "subnet_ids"),
+    "(aws ec2 modify-vpc-endpoint --add-subnet-ids); in a VPC with subnets in one zone only, "
+    "create a subnet in another zone first (aws ec2 create-subnet).",
+    evidence=("service", "availability_zones", "subnet_ids", "vpc_zones"),
     params=NoParams,
+    legitimate=(
+        """A VPC whose subnets are all in one Availability Zone: its workloads share the
+        zone's fate and pay no cross-AZ transfer, so the endpoint's single zone adds nothing;
+        graded info, with a fix that creates a subnet in another zone before adding it.""",
+        """Endpoints in several subnets whose zones are unknown (subnets not read), gateway
+        endpoints and endpoints that are gone.""",
+    ),
 )
 def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag interface endpoints whose subnets are all in one Availability Zone."""
@@ -369,37 +250,83 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
     for ep in inv.endpoints:
         if ep.endpoint_type.lower() != "interface" or not endpoint_live(ep) or not ep.subnet_ids:
             continue
-        zones = sorted(
-            {s.availability_zone for s in inv.subnets_of(ep.vpc_id) if s.subnet_id in ep.subnet_ids}
-        )
+        subnets = inv.subnets_of(ep.vpc_id)
+        zones = sorted({s.availability_zone for s in subnets if s.subnet_id in ep.subnet_ids})
         if len(zones) > 1 or (not zones and len(ep.subnet_ids) > 1):
             continue
+        vpc_zones = sorted({s.availability_zone for s in subnets})
+        where = f" ({zones[0]})" if zones else ""
+        add = cli(
+            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
+            f"--add-subnet-ids <subnet-in-another-az>",
+            ep.region,
+            ep.account_id,
+        )
+        if zones and vpc_zones == zones and _subnets_known(inv, ep):
+            message = (
+                f"Interface endpoint {ep.endpoint_id} ({ep.service_name}) is in one "
+                f"Availability Zone{where} only, as is every subnet of {ep.vpc_id}: another "
+                f"zone needs a subnet first."
+            )
+            remediation = "\n".join(
+                [
+                    f"# Every subnet of {ep.vpc_id} is in {zones[0]}, and an endpoint can only "
+                    f"use the VPC's subnets: create one in another zone first, then add it.",
+                    cli(
+                        f"aws ec2 create-subnet --vpc-id {ep.vpc_id} "
+                        f"--availability-zone <another-zone> --cidr-block <free-block-of-the-vpc>",
+                        ep.region,
+                        ep.account_id,
+                    ),
+                    add.replace("<subnet-in-another-az>", "<the-new-subnet-id>"),
+                ]
+            )
+            severity = Severity.INFO
+        else:
+            message = (
+                f"Interface endpoint {ep.endpoint_id} ({ep.service_name}) is in one "
+                f"Availability Zone{where} only."
+            )
+            remediation, severity = add, Severity.LOW
         yield Violation(
             resource=endpoint_ref(ep),
-            message=(
-                f"Interface endpoint {ep.endpoint_id} ({ep.service_name}) is in one "
-                f"Availability Zone{f' ({zones[0]})' if zones else ''} only."
-            ),
+            message=message,
             evidence={
                 "service": ep.service_name,
                 "availability_zones": zones,
                 "subnet_ids": list(ep.subnet_ids),
+                "vpc_zones": vpc_zones,
             },
-            remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-subnet-ids <subnet-in-another-az>",
-                ep.region,
-                ep.account_id,
-            ),
+            remediation=remediation,
+            severity=severity,
         )
 
 
-POLICY_FULL_ACCESS = policy_full_access
+def _subnets_known(inv: Inventory, ep: Endpoint) -> bool:
+    """Whether every subnet of the endpoint's VPC was read (in its owner's account)."""
+    vpc = inv.vpc(ep.vpc_id)
+    owner = vpc.owner_id if vpc is not None else ep.account_id
+    return inv.was_read(owner, ep.region, "subnets") and inv.was_read(
+        ep.account_id, ep.region, "subnets"
+    )
+
+
 SG_OPEN = sg_open
 PRIVATE_DNS_DISABLED = private_dns_disabled
 SINGLE_AZ = single_az
 
 # The entry points name every endpoint rule here, the gateway ones included.
+__all__ = [
+    "GATEWAY_PARTIAL",
+    "GATEWAY_UNUSED",
+    "INTERFACE_FOR_GATEWAY_SERVICE",
+    "NAT_TRAFFIC",
+    "POLICY_FULL_ACCESS",
+    "PRIVATE_DNS_DISABLED",
+    "SG_OPEN",
+    "SINGLE_AZ",
+]
+
 __all__ = [
     "GATEWAY_PARTIAL",
     "GATEWAY_UNUSED",

@@ -3,10 +3,12 @@ traffic that pays NAT (and Transit Gateway) processing where a gateway endpoint 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from vpcaudit.errors import ConfigError
-from vpcaudit.inventory import Inventory, RouteTable
+from vpcaudit.inventory import Endpoint, Inventory, RouteTable
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.network import Component, NetworkModel, PathAnswer, Verdict
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
@@ -30,6 +32,15 @@ from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref, network_of, 
     "service (aws ec2 modify-vpc-endpoint --add-route-table-ids), or delete it.",
     evidence=("service", "vpc_id", "serving_route_tables", "associated_route_tables"),
     params=NoParams,
+    legitimate=(
+        """A VPC with no subnet yet: the subnets it gets will use the main table, so a gateway
+        endpoint waiting there is not unused.""",
+        """A gateway endpoint on at least one table a subnet uses, explicitly or as the main
+        table by default: it is in use (endpoint-gateway-partial judges the tables it
+        lacks).""",
+        """VPCs whose route tables or subnets could not be read: which tables serve a subnet
+        is unknown there, so nothing is judged.""",
+    ),
 )
 def gateway_unused(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag gateway endpoints whose route tables (if any) serve no subnet."""
@@ -97,6 +108,17 @@ def gateway_unused(inv: Inventory, params: NoParams) -> RuleOutput:
     "(aws ec2 modify-vpc-endpoint --add-route-table-ids).",
     evidence=("service", "vpc_id", "associated", "missing", "missing_subnets"),
     params=NoParams,
+    legitimate=(
+        """Route tables no subnet uses (spare tables, or the main table once every subnet
+        has its own association): nothing bypasses the endpoint through them.""",
+        """Tables covered by a second gateway endpoint for the same service in the VPC.""",
+        """A table whose subnets pay NAT processing for the service (a default route to a
+        NAT gateway, directly or through a Transit Gateway): nat-traffic-for-gateway-service
+        reports that table, with the cost and the same modify-vpc-endpoint fix, and this rule
+        stays silent for it (one problem, one finding).""",
+        """A gateway endpoint with no route table at all: endpoint-gateway-unused reports
+        it.""",
+    ),
 )
 def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag gateway endpoints that some serving route tables of their VPC lack."""
@@ -104,6 +126,13 @@ def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
     for ep in inv.endpoints:
         if ep.endpoint_type.lower() != "gateway" or not endpoint_live(ep) or not ep.route_table_ids:
             continue
+        # The tables nat-traffic-for-gateway-service reports for this service are its own.
+        service = ep.service_name.rsplit(".", 1)[-1]
+        to_nat_rule = {
+            table
+            for table, s in _nat_reported(inv)
+            if s == service and ep.service_name.endswith(f"com.amazonaws.{ep.region}.{s}")
+        }
         covered = {
             t
             for e in inv.endpoints_of(ep.vpc_id)
@@ -113,7 +142,9 @@ def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
             for t in e.route_table_ids
         }
         missing = [
-            t for t in inv.serving_route_tables(ep.vpc_id) if t.route_table_id not in covered
+            t
+            for t in inv.serving_route_tables(ep.vpc_id)
+            if t.route_table_id not in covered and t.route_table_id not in to_nat_rule
         ]
         if not missing:
             continue
@@ -173,15 +204,20 @@ class NatTrafficParams:
         only their own VPC, so the egress VPC's cannot). The path is followed with the
         network model; when a part of it was not scanned or could not be read, the check is
         reported as unverifiable. The egress VPC's own NAT-routed tables are judged as any
-        other; an S3 or DynamoDB interface endpoint with private DNS in the source VPC takes
-        that traffic off the NAT path and is left alone.
+        other. When the VPC already has a gateway endpoint for the service that lacks this
+        table, the fix is to add the table to it (aws ec2 modify-vpc-endpoint
+        --add-route-table-ids), not a second endpoint; this rule reports that table, being
+        the more specific (it knows the table pays NAT processing), and
+        endpoint-gateway-partial stays silent for it.
     """,
-    remediation="Create S3 and DynamoDB gateway endpoints on these route tables "
+    remediation="Add the route tables to the VPC's existing S3 or DynamoDB gateway endpoint "
+    "(aws ec2 modify-vpc-endpoint --add-route-table-ids), or create one on them "
     "(aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway).",
     evidence=(
         "route_table_id",
         "nat_gateway_id",
         "missing_services",
+        "existing_gateway_endpoints",
         "subnet_ids",
         "nat_price_per_gb",
         "transit_gateway_id",
@@ -189,9 +225,106 @@ class NatTrafficParams:
         "path",
     ),
     params=NatTrafficParams,
+    legitimate=(
+        """An S3 or DynamoDB interface endpoint with private DNS for all resolvers in the
+        table's VPC: the service's name resolves to the endpoint, so its traffic does not
+        reach the NAT gateway (endpoint-interface-for-gateway-service weighs that endpoint).
+        With private DNS only for inbound Resolver endpoints, in-VPC traffic is not taken off
+        the NAT path, so it is still judged.""",
+        """A default route to a Transit Gateway that leads on-premises or to an appliance,
+        not to a NAT gateway: only a path the network model follows into a NAT gateway is
+        flagged; a path that leaves what was scanned is reported as unverifiable.""",
+        """Route tables no subnet uses, blackholed NAT routes, default routes to an internet
+        gateway (no NAT processing) and IPv6 default routes (egress-only internet gateways
+        do not NAT).""",
+        """A table a prefix-list route already sends to the service's gateway endpoint.""",
+    ),
 )
 def nat_traffic(inv: Inventory, params: NatTrafficParams) -> RuleOutput:
     """Flag tables whose S3/DynamoDB traffic reaches a NAT gateway (directly or via a TGW)."""
+    for case in _nat_cases(inv):
+        if case.unverifiable:
+            yield Unverifiable(route_table_ref(case.table), case.unverifiable)
+            continue
+        t = case.table
+        existing = {
+            s: e.endpoint_id
+            for s in case.services
+            if (e := _existing_gateway(inv, t.vpc_id, t.region, s)) is not None
+        }
+        wanting = _services_text(case.services, existing)
+        evidence: dict[str, Any] = {
+            "route_table_id": t.route_table_id,
+            "nat_gateway_id": case.nat_id,
+            "missing_services": list(case.services),
+            "existing_gateway_endpoints": existing,
+            "subnet_ids": list(t.subnet_ids),
+            "nat_price_per_gb": params.nat_price_per_gb,
+        }
+        if case.tgw_id:
+            message = (
+                f"Route table {t.route_table_id} ({t.vpc_id}) sends internet traffic to "
+                f"Transit Gateway {case.tgw_id}, which hands it to NAT gateway {case.nat_id} "
+                f"({case.nat_account} {case.nat_region}), and {wanting}: that traffic pays "
+                f"Transit Gateway processing plus ${params.nat_price_per_gb}/GB NAT "
+                f"processing for nothing."
+            )
+            evidence |= {
+                "transit_gateway_id": case.tgw_id,
+                "nat_vpc_id": case.nat_vpc_id,
+                "path": list(case.path),
+            }
+        else:
+            message = (
+                f"Route table {t.route_table_id} ({t.vpc_id}) sends internet traffic through "
+                f"NAT gateway {case.nat_id} and {wanting}: that traffic pays "
+                f"${params.nat_price_per_gb}/GB NAT processing for nothing."
+            )
+        yield Violation(
+            resource=route_table_ref(t),
+            message=message,
+            evidence=evidence,
+            remediation="\n".join(_gateway_fix(inv, t, case.services)),
+        )
+
+
+@dataclass(frozen=True)
+class _NatCase:
+    """A NAT-routed table and the services it pays NAT processing for, or why that is
+    unknown (unverifiable)."""
+
+    table: RouteTable
+    services: tuple[str, ...] = ()
+    nat_id: str = ""
+    tgw_id: str = ""
+    nat_account: str = ""
+    nat_region: str = ""
+    nat_vpc_id: str = ""
+    path: tuple[str, ...] = ()
+    unverifiable: str = ""
+
+
+def _nat_cases(inv: Inventory) -> tuple[_NatCase, ...]:
+    """Every NAT-routed table's case, judged once per inventory: nat-traffic reports them and
+    endpoint-gateway-partial leaves the (table, service) pairs they name to it."""
+    memo: dict[str, tuple[_NatCase, ...]] = inv.memo("gateway_endpoints.nat_cases")
+    if "cases" not in memo:
+        memo["cases"] = tuple(_judge_all(inv))
+    return memo["cases"]
+
+
+def _nat_reported(inv: Inventory) -> frozenset[tuple[str, str]]:
+    """(route table id, service) pairs nat-traffic-for-gateway-service reports as NAT paid."""
+    return frozenset(
+        (c.table.route_table_id, s)
+        for c in _nat_cases(inv)
+        if not c.unverifiable
+        for s in c.services
+    )
+
+
+def _judge_all(inv: Inventory) -> list[_NatCase]:
+    out: list[_NatCase] = []
     for t in inv.route_tables:
         default = next(
             (r for r in t.routes if r.destination == "0.0.0.0/0" and r.is_active),
@@ -203,47 +336,122 @@ def nat_traffic(inv: Inventory, params: NatTrafficParams) -> RuleOutput:
             continue
         if not inv.was_read(t.owner_id, t.region, "endpoints"):
             continue
-        missing = [s for s in ("s3", "dynamodb") if not _has_gateway(inv, t, s)]
+        missing = [
+            s
+            for s in ("s3", "dynamodb")
+            if not _has_gateway(inv, t, s) and not _interface_takes(inv, t, s)
+        ]
         if not missing:
             continue
         if default.target_type == "transit-gateway":
-            yield from _nat_through_tgw(inv, t, default.target_id, missing, params)
+            case = _nat_through_tgw(inv, t, default.target_id, missing)
+            if case is not None:
+                out.append(case)
             continue
-        yield Violation(
-            resource=route_table_ref(t),
-            message=(
-                f"Route table {t.route_table_id} ({t.vpc_id}) sends internet traffic through "
-                f"NAT gateway {default.target_id} and has no gateway endpoint for "
-                f"{' or '.join(missing)}: that traffic pays ${params.nat_price_per_gb}/GB NAT "
-                f"processing for nothing."
-            ),
-            evidence={
-                "route_table_id": t.route_table_id,
-                "nat_gateway_id": default.target_id,
-                "missing_services": missing,
-                "subnet_ids": list(t.subnet_ids),
-                "nat_price_per_gb": params.nat_price_per_gb,
-            },
-            remediation=_gateway_commands(t, missing),
-        )
+        out.append(_NatCase(t, tuple(missing), default.target_id))
+    return out
 
 
-def _gateway_commands(t: RouteTable, services: list[str]) -> str:
-    return "\n".join(
-        cli(
-            f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {t.vpc_id} "
-            f"--service-name com.amazonaws.{t.region}.{s} --route-table-ids {t.route_table_id}",
-            t.region,
-            t.owner_id,
-        )
+def _services_text(services: tuple[str, ...], existing: dict[str, str]) -> str:
+    """'has no gateway endpoint for s3 or dynamodb', naming an existing one that lacks it."""
+    parts = [
+        f"{s} (the VPC's gateway endpoint {existing[s]} is not associated with it)"
+        if s in existing
+        else s
         for s in services
+    ]
+    return f"has no gateway endpoint for {' or '.join(parts)}"
+
+
+def _existing_gateway(inv: Inventory, vpc_id: str, region: str, service: str) -> Endpoint | None:
+    """The VPC's live gateway endpoint for the service (s3, dynamodb) in its own region, if
+    any: the first by id when there are several."""
+    name = f"com.amazonaws.{region}.{service}"
+    found = sorted(
+        (
+            e
+            for e in inv.endpoints_of(vpc_id)
+            if e.endpoint_type.lower() == "gateway"
+            and endpoint_live(e)
+            and e.service_name.endswith(name)
+        ),
+        key=lambda e: e.endpoint_id,
+    )
+    return found[0] if found else None
+
+
+def _gateway_fix(inv: Inventory, t: RouteTable, services: tuple[str, ...] | list[str]) -> list[str]:
+    """Put the table on each service's gateway endpoint: the VPC's existing one when it has
+    one (a second endpoint for the same service is not needed), else a new one."""
+    lines: list[str] = []
+    for s in services:
+        ep = _existing_gateway(inv, t.vpc_id, t.region, s)
+        if ep is None:
+            lines.append(
+                cli(
+                    f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway "
+                    f"--vpc-id {t.vpc_id} --service-name com.amazonaws.{t.region}.{s} "
+                    f"--route-table-ids {t.route_table_id}",
+                    t.region,
+                    t.owner_id,
+                )
+            )
+            continue
+        if not _allows_everything(ep.policy_document):
+            lines.append(
+                f"# {ep.endpoint_id}'s endpoint policy is not full access: check that it allows "
+                f"what {t.route_table_id}'s subnets reach in {s} today (through the NAT "
+                f"gateway), or they lose it once their traffic goes through the endpoint"
+            )
+        lines.append(
+            cli(
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
+                f"--add-route-table-ids {t.route_table_id}",
+                ep.region,
+                ep.account_id,
+            )
+        )
+    return lines
+
+
+def _allows_everything(document: str) -> bool:
+    """Whether an endpoint policy is absent or AWS's default (allow * to * on *, no deny)."""
+    if not document:
+        return True
+    try:
+        doc = json.loads(document)
+    except json.JSONDecodeError:
+        return False
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    statements = statements if isinstance(statements, list) else [statements]
+    if any(not isinstance(st, dict) or st.get("Effect") != "Allow" for st in statements):
+        return False
+    return any(
+        all(st.get(k) in ("*", ["*"], {"AWS": "*"}) for k in ("Principal", "Action", "Resource"))
+        and not st.get("Condition")
+        for st in statements
+    )
+
+
+def _interface_takes(inv: Inventory, t: RouteTable, service: str) -> bool:
+    """Whether an interface endpoint in the table's VPC takes the service's traffic: private
+    DNS (for all resolvers) makes the service's name resolve to it, as the network model has
+    it; with private DNS only for inbound Resolver endpoints, in-VPC names stay public."""
+    name = f"com.amazonaws.{t.region}.{service}"
+    return any(
+        e.endpoint_type.lower() == "interface"
+        and e.state == "available"
+        and e.private_dns_enabled
+        and not e.private_dns_only_for_inbound_resolver
+        and e.service_name.endswith(name)
+        for e in inv.endpoints_of(t.vpc_id)
     )
 
 
 def _nat_through_tgw(
-    inv: Inventory, t: RouteTable, tgw_id: str, missing: list[str], params: NatTrafficParams
-) -> RuleOutput:
-    """Flag the table when its service traffic crosses the TGW into a NAT gateway."""
+    inv: Inventory, t: RouteTable, tgw_id: str, missing: list[str]
+) -> _NatCase | None:
+    """The table's case when its service traffic crosses the TGW into a NAT gateway."""
     # Where the model cannot follow the path (not scanned, not read): unverifiable.
     model = network_of(inv)
     subnets = _one_per_zone(inv, t)
@@ -267,35 +475,26 @@ def _nat_through_tgw(
         unknown = [a for a in answers.values() if a.verdict is Verdict.UNKNOWN]
         if unknown:
             u = unknown[0]
-            yield Unverifiable(
-                route_table_ref(t),
-                f"S3/DynamoDB traffic of {t.route_table_id} goes to {tgw_id} and cannot be "
-                f"followed further ({u.code}): {u.explanation}",
+            return _NatCase(
+                t,
+                unverifiable=(
+                    f"S3/DynamoDB traffic of {t.route_table_id} goes to {tgw_id} and cannot "
+                    f"be followed further ({u.code}): {u.explanation}"
+                ),
             )
-        return
+        return None
     services = [s for s in missing if s in via]
     answer, nat = via[services[0]]
     gateway = inv.nat_gateway(nat.id)
-    yield Violation(
-        resource=route_table_ref(t),
-        message=(
-            f"Route table {t.route_table_id} ({t.vpc_id}) sends internet traffic to Transit "
-            f"Gateway {tgw_id}, which hands it to NAT gateway {nat.id} ({nat.account_id} "
-            f"{nat.region}), and has no gateway endpoint for {' or '.join(services)}: that "
-            f"traffic pays Transit Gateway processing plus ${params.nat_price_per_gb}/GB NAT "
-            f"processing for nothing."
-        ),
-        evidence={
-            "route_table_id": t.route_table_id,
-            "nat_gateway_id": nat.id,
-            "missing_services": services,
-            "subnet_ids": list(t.subnet_ids),
-            "nat_price_per_gb": params.nat_price_per_gb,
-            "transit_gateway_id": tgw_id,
-            "nat_vpc_id": gateway.vpc_id if gateway is not None else "",
-            "path": [f"{h.component.kind} {h.component.id}: {h.action}" for h in answer.forward],
-        },
-        remediation=_gateway_commands(t, services),
+    return _NatCase(
+        t,
+        tuple(services),
+        nat.id,
+        tgw_id=tgw_id,
+        nat_account=nat.account_id,
+        nat_region=nat.region,
+        nat_vpc_id=gateway.vpc_id if gateway is not None else "",
+        path=tuple(f"{h.component.kind} {h.component.id}: {h.action}" for h in answer.forward),
     )
 
 

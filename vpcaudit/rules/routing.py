@@ -56,7 +56,12 @@ def _peering_routes(inv: Inventory) -> Iterator[tuple[RouteTable, Route, Peering
         A route whose target is gone (a deleted NAT gateway, instance, network interface or
         gateway) is a blackhole: the route table keeps matching the destination and every
         packet to it is dropped, so longer-prefix routes elsewhere never get the traffic
-        either. Routes to peerings that ended are reported by peering-inactive-lingering.
+        either. Severity follows what the table carries: high in an internet or virtual
+        private gateway's edge (ingress) route table, where it drops all inbound traffic to
+        that destination; medium in a table that subnets use (explicitly, or as the main
+        table of subnets with no association); low in a table nothing uses, where it drops
+        nothing until a subnet is associated. Routes to peerings that ended are reported by
+        peering-inactive-lingering.
     """,
     remediation="Delete the route, or replace it with a live target (aws ec2 replace-route).",
     evidence=(
@@ -67,22 +72,34 @@ def _peering_routes(inv: Inventory) -> Iterator[tuple[RouteTable, Route, Peering
         "target_id",
         "reason",
         "subnet_ids",
+        "gateway_ids",
+        "impact",
     ),
     params=NoParams,
+    legitimate=(
+        """A route to a VPC peering that ended: peering-inactive-lingering reports it, with the
+        peering's story.""",
+        """A route to a NAT gateway that is still pending, or whose NAT gateways could not be
+        read: not judged.""",
+        """A dead route in a table no subnet or gateway uses (a spare or template table):
+        reported low, not medium, since it drops nothing today.""",
+    ),
 )
 def route_blackhole(inv: Inventory, params: NoParams) -> RuleOutput:
-    """Flag routes marked blackhole or whose NAT gateway is gone."""
+    """Flag routes marked blackhole or whose NAT gateway is gone, graded by what they drop."""
     del params
     for t in inv.route_tables:
         for r in t.routes:
             reason = _dead_reason(inv, t, r)
             if reason is None:
                 continue
+            subnets = _subnets_using(inv, t)
+            severity, impact = _blackhole_impact(t, r, subnets)
             yield Violation(
                 resource=route_table_ref(t),
                 message=(
                     f"Route table {t.route_table_id} ({t.vpc_id}) sends {r.destination} to "
-                    f"{r.target_id}, which {reason}: that traffic is dropped."
+                    f"{r.target_id}, which {reason}: {impact}."
                 ),
                 evidence={
                     "route_table_id": t.route_table_id,
@@ -91,8 +108,11 @@ def route_blackhole(inv: Inventory, params: NoParams) -> RuleOutput:
                     "target_type": r.target_type,
                     "target_id": r.target_id,
                     "reason": reason,
-                    "subnet_ids": list(t.subnet_ids),
+                    "subnet_ids": subnets,
+                    "gateway_ids": list(t.gateway_ids),
+                    "impact": impact,
                 },
+                severity=severity,
                 remediation=cli(
                     f"aws ec2 delete-route --route-table-id {t.route_table_id} "
                     f"{destination_flag(r.destination)} {r.destination}",
@@ -101,6 +121,31 @@ def route_blackhole(inv: Inventory, params: NoParams) -> RuleOutput:
                 ),
                 discriminator=r.destination,
             )
+
+
+def _subnets_using(inv: Inventory, t: RouteTable) -> list[str]:
+    """The subnets whose traffic the table routes: its own, or as main those with none."""
+    if not t.is_main:
+        return sorted(t.subnet_ids)
+    explicit = {s for x in inv.route_tables_of(t.vpc_id) for s in x.subnet_ids}
+    implicit = {s.subnet_id for s in inv.subnets_of(t.vpc_id) if s.subnet_id not in explicit}
+    return sorted(set(t.subnet_ids) | implicit)
+
+
+def _blackhole_impact(t: RouteTable, r: Route, subnets: list[str]) -> tuple[Severity, str]:
+    """How much a dead route drops, from what uses its table."""
+    if t.gateway_ids:
+        return (
+            Severity.HIGH,
+            f"this is the edge route table of {', '.join(t.gateway_ids)}, so all inbound "
+            f"traffic from it to {r.destination} is dropped",
+        )
+    if subnets:
+        return Severity.MEDIUM, f"traffic from {len(subnets)} subnet(s) to it is dropped"
+    return (
+        Severity.LOW,
+        "no subnet or gateway uses this table, so nothing is dropped until one is associated",
+    )
 
 
 def _dead_reason(inv: Inventory, t: RouteTable, r: Route) -> str | None:
@@ -130,7 +175,10 @@ def _dead_reason(inv: Inventory, t: RouteTable, r: Route) -> str | None:
         an on-premises network, the internet or a gateway endpoint through the peer. A route
         through a peering to a destination outside the peer's CIDR blocks therefore sends
         traffic to be dropped, usually because someone expected hub-and-spoke transit that
-        needs a Transit Gateway instead.
+        needs a Transit Gateway instead. A route of an IP version the peer has no block of
+        (::/0 or any IPv6 prefix to an IPv4-only VPC) is the same case: none of it can reach
+        the peer. This rule is the one finding for such a route; peering-route-too-broad
+        judges routes that hold some of the peer's addresses and more.
     """,
     remediation="""
         Remove the route, and reach the destination directly (its own peering) or through a
@@ -138,6 +186,14 @@ def _dead_reason(inv: Inventory, t: RouteTable, r: Route) -> str | None:
     """,
     evidence=("route_table_id", "destination", "peering_id", "peer", "local_vpc_id"),
     params=NoParams,
+    legitimate=(
+        """A route to part of the peer's address space (one subnet, or a secondary CIDR block
+        known from the peering or from the scanned peer VPC): least-reach routing.""",
+        """A route that holds the peer's blocks and more (a default or supernet route):
+        peering-route-too-broad reports it, once.""",
+        """Prefix-list destinations, routes through a peering that is not active, and peers
+        whose CIDR blocks are unknown: not judged.""",
+    ),
 )
 def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag peering routes whose destination lies outside every peer CIDR block."""
@@ -154,13 +210,18 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
         # an IPv4-only VPC); a peer whose blocks are unknown is not judged.
         if not known or any(dest.overlaps(c) for c in same):
             continue
+        family = f"IPv{dest.version}"
+        where = (
+            f"whose {family} CIDR blocks ({', '.join(cidr_strs(tuple(same)))}) do not include "
+            f"it: peering is not transitive"
+            if same
+            else f"which has no {family} CIDR block: the peer can receive none of it"
+        )
         yield Violation(
             resource=route_table_ref(t),
             message=(
                 f"Route table {t.route_table_id} sends {dest} through peering "
-                f"{p.peering_id} to {peer.vpc_id}, whose CIDR blocks "
-                f"({', '.join(cidr_strs(tuple(same)))}) do not include it: peering is not "
-                f"transitive, so this traffic is dropped."
+                f"{p.peering_id} to {peer.vpc_id}, {where}, so this traffic is dropped."
             ),
             evidence={
                 "route_table_id": t.route_table_id,
@@ -191,7 +252,9 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
         it; a wide prefix captures addresses a more specific route elsewhere was meant to
         carry. The route is compared with the union of the peer's blocks of its family, so a
         /16 to a peer that holds both of its /17 halves claims nothing extra and is left
-        alone; a route that holds none of the peer's addresses is peering-route-not-transitive.
+        alone; a route that holds none of the peer's addresses (including a route of an IP
+        version the peer has no block of, such as ::/0 to an IPv4-only VPC) is
+        peering-route-not-transitive's, and this rule stays silent on it.
     """,
     remediation="Replace the route with one route per peer CIDR block it holds.",
     evidence=(
@@ -204,6 +267,14 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
         "outside_peer",
     ),
     params=NoParams,
+    legitimate=(
+        """A route that equals the union of the peer's blocks (a /16 to a peer that holds both
+        of its /17 halves): it claims nothing extra.""",
+        """A route narrower than a peer block (one subnet of the peer): deliberate
+        least-reach routing.""",
+        """A route of an IP version the peer has no block of, or wholly outside the peer:
+        peering-route-not-transitive reports it, once.""",
+    ),
 )
 def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag peering routes to a default route or a prefix the peer's blocks do not fill."""
@@ -214,20 +285,25 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
         if dest is None or side is None:
             continue
         peer = p.other(side)
-        same = [c for c in peer_cidrs(inv, peer) if c.version == dest.version]
+        known = peer_cidrs(inv, peer)
+        same = [c for c in known if c.version == dest.version]
         default = dest.prefixlen == 0
         # CIDR blocks nest or are disjoint: the route is either inside one peer block (fine),
         # or holds some blocks whole; it claims extra addresses unless those fill it.
         if any(_within(dest, c) for c in same):
             continue
         inside = [c for c in same if _within(c, dest)]
-        if not default and not inside:
+        if not inside and (known or not default):
+            # None of the peer's addresses: peering-route-not-transitive's (one finding). Only
+            # a default route to a peer whose blocks are unknown is still judged here.
             continue
         outside = _uncovered(dest, inside)
         if not outside:
             continue
         local = peer_cidrs(inv, side)
-        routed = {x.destination for x in t.routes if x.target_id == p.peering_id}
+        # A destination the table already routes (through this peering or elsewhere) cannot be
+        # created again (AWS refuses a duplicate), and was never carried by this route.
+        routed = {x.destination for x in t.routes}
         yield Violation(
             resource=route_table_ref(t),
             message=(
@@ -251,7 +327,8 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                 "outside_peer": [str(c) for c in outside[:_OUTSIDE_SAMPLE]],
             },
             remediation="\n".join(
-                [
+                line
+                for line in [
                     cli(
                         f"aws ec2 create-route --route-table-id {t.route_table_id} "
                         f"{destination_flag(str(c))} {c} "
@@ -259,7 +336,7 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                         t.region,
                         t.owner_id,
                     )
-                    # Only the blocks this route carried, and not those already routed alone.
+                    # Only the blocks this route carried: not those the table routes already.
                     for c in inside
                     if str(c) not in routed
                 ]
@@ -271,6 +348,7 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                         t.owner_id,
                     )
                 ]
+                if line.strip()
             ),
             severity=Severity.MEDIUM if default else None,
             discriminator=str(dest),
@@ -317,6 +395,14 @@ def _uncovered(dest: Network, blocks: list[Network]) -> list[Network]:
     "two through a Transit Gateway with NAT.",
     evidence=("peering_id", "status", "requester", "accepter", "overlaps"),
     params=NoParams,
+    legitimate=(
+        """Peerings that ended (rejected, expired, deleted, deleting): nothing carries traffic
+        and nothing is to be fixed.""",
+        """A peering AWS refused (failed) for the overlap: graded low, as a record of why it
+        never came up.""",
+        """Overlapping VPCs that are not peered: vpc-cidr-overlap notes them for planning
+        (info).""",
+    ),
 )
 def peering_cidr_overlap(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag peerings (not ended) whose two sides' CIDR sets overlap."""
@@ -384,6 +470,13 @@ class CidrOverlapParams:
     "VPCs that must ever connect.",
     evidence=("cidrs", "overlap_count", "overlapping"),
     params=CidrOverlapParams,
+    legitimate=(
+        """Default VPCs, which all use 172.31.0.0/16 by design (unless ignore_default_vpcs is
+        false).""",
+        """A shared VPC seen from several accounts: one VPC, which does not overlap itself.""",
+        """Isolated copies of one address plan (identical development or test stacks that never
+        connect): a planning note graded info, never a defect.""",
+    ),
 )
 def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
     """Flag each VPC whose CIDR blocks overlap another VPC's, naming a sample of them."""
@@ -404,8 +497,13 @@ def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
             resource=vpc_ref(v),
             message=(
                 f"VPC {v.vpc_id}{f' ({v.name})' if v.name else ''} overlaps "
-                f"{counts[v.vpc_id]} other VPC block(s), e.g. "
-                + ", ".join(f"{o.vpc_id} {c} ({o.owner_id} {o.region})" for c, o in sample)
+                f"{counts[v.vpc_id]} other VPC block(s)"
+                + (  # sample: 0 names none, and the message lists no empty "e.g."
+                    ", e.g. "
+                    + ", ".join(f"{o.vpc_id} {c} ({o.owner_id} {o.region})" for c, o in sample)
+                    if sample
+                    else ""
+                )
                 + ": they can never be peered."
             ),
             evidence={
