@@ -126,3 +126,17 @@ def test_an_entry_point_that_is_not_a_rule_is_refused() -> None:
     eps = [EntryPoint("bogus", "vpcaudit.rules.peering:PENDING_LIFETIME_HOURS", GROUP)]
     with pytest.raises(ConfigError, match="is not a vpcaudit Rule"):
         load_rules(eps)
+
+
+def test_every_built_in_rule_says_which_legitimate_designs_it_leaves_alone() -> None:
+    """Issue 11: `vpcaudit rules RULE` states, for each rule, what it deliberately does not
+    flag (hub endpoints, hybrid DNS, central egress, shared VPCs, ...)."""
+    from vpcaudit.report import rules_doc  # noqa: PLC0415
+    from vpcaudit.rules.registry import load_rules  # noqa: PLC0415
+
+    for rule_id, loaded in load_rules().items():
+        if not loaded.source.startswith("vpcaudit:vpcaudit.rules."):
+            continue
+        assert loaded.rule.legitimate, rule_id
+        text = rules_doc.render_one(loaded, "table")
+        assert "Deliberately not flagged" in text and loaded.rule.legitimate[0][:40] in text
