@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vpcaudit.aws.collect import SPECS
-from vpcaudit.aws.guard import READ_CALLS, READ_PREFIXES, is_read_only
+from vpcaudit.aws.guard import CREDENTIAL_CALLS, is_read_only, scanner_operations
 from vpcaudit.demo import run_demo_scan
 from vpcaudit.scan import ScanOptions
 
@@ -46,11 +46,19 @@ def test_the_read_policy_is_read_only_and_matches_the_collectors() -> None:
     read = _actions("vpcaudit-readonly.json")
     for action in read:
         service, op = action.split(":")
-        # A read named otherwise is allowed by its exact name, never by its prefix.
-        assert op.startswith(READ_PREFIXES) or (service, op) in READ_CALLS, action
-        assert is_read_only(service, op)
+        assert is_read_only(service, op), action
     collectors = {s.op for s in SPECS}
     assert read == collectors | {"ec2:DescribeRegions", "sts:GetCallerIdentity"}
+
+
+def test_the_guard_allows_exactly_what_the_policies_grant() -> None:
+    """One list (guard.scanner_operations) is the guard's allow-list and the policies' grant:
+    the guard used to pass anything named Describe*, List* or Get*."""
+    granted = _actions("vpcaudit-readonly.json") | _actions("vpcaudit-org.json")
+    reads = {f"{s}:{o}" for s, o in scanner_operations()}
+    credentials = {f"{s}:{o}" for s, o in CREDENTIAL_CALLS}
+    assert granted - {"sts:AssumeRole"} == reads
+    assert "sts:AssumeRole" in credentials
 
 
 def test_the_org_policy_only_lists_and_assumes_the_member_role() -> None:
