@@ -272,3 +272,23 @@ def test_any_failure_in_one_region_is_a_gap_and_the_scan_goes_on(
     assert us, "the other region of every account was still read"
     assert not any("SECRET42" in g.message for g in snap.gaps)
     assert {g.error_code for g in eu} <= {"ResponseParserError", "RuntimeError"}
+
+
+def test_org_scans_assume_the_read_only_role_and_warn_on_the_admin_one(
+    capsys: object,
+) -> None:
+    """--org assumed OrganizationAccountAccessRole (full admin) unless told otherwise."""
+    import pytest  # noqa: PLC0415
+
+    from vpcaudit.args import build_parser  # noqa: PLC0415
+    from vpcaudit.commands import scan_options  # noqa: PLC0415
+
+    cap: pytest.CaptureFixture[str] = capsys  # type: ignore[assignment]
+    opts = scan_options(build_parser().parse_args(["scan", "--org"]))
+    assert opts.org_role_name == "vpcaudit-audit"
+    assert cap.readouterr().err == ""
+    admin = ["scan", "--org", "--org-role-name", "OrganizationAccountAccessRole"]
+    opts = scan_options(build_parser().parse_args(admin))
+    assert opts.org_role_name == "OrganizationAccountAccessRole"  # still works
+    err = cap.readouterr().err
+    assert err.startswith("vpcaudit: warning:") and "full admin" in err and err.count("\n") == 1

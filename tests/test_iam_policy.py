@@ -9,6 +9,7 @@ import pytest
 
 from vpcaudit.aws.collect import SPECS
 from vpcaudit.aws.guard import CREDENTIAL_CALLS, is_read_only, scanner_operations
+from vpcaudit.defaults import DEFAULT_ORG_ROLE
 from vpcaudit.demo import run_demo_scan
 from vpcaudit.scan import ScanOptions
 
@@ -66,7 +67,11 @@ def test_the_org_policy_only_lists_and_assumes_the_member_role() -> None:
     for stmt in doc["Statement"]:
         actions = set(stmt["Action"])
         if actions == {"sts:AssumeRole"}:
-            assert stmt["Resource"].endswith(":role/OrganizationAccountAccessRole")
+            # Only the read-only member role, and only inside the caller's Organization.
+            assert stmt["Resource"] == f"arn:aws:iam::*:role/{DEFAULT_ORG_ROLE}"
+            assert stmt["Condition"] == {
+                "StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}
+            }
         else:
             assert all(a.split(":")[1].startswith(("Describe", "List")) for a in actions)
             assert all(is_read_only(*a.split(":")) for a in actions)

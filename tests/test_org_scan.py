@@ -25,6 +25,7 @@ import structlog
 from tests.servers import CORE_OPS, REGION_OPS, MotoServer, apply_env, sandbox_env
 from vpcaudit.aws.collect import SPECS, PreparedAccount, RegionResult
 from vpcaudit.cli import main
+from vpcaudit.defaults import DEFAULT_ORG_ROLE
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, PARTNER_ACCOUNT, Seeded, seed
 from vpcaudit.demo.server import Fault, FaultyAws, serve
@@ -39,7 +40,7 @@ REGION_ARGS = ("--region", REGIONS[0], "--region", REGIONS[1])
 ACCESS_KEY = "AKIAORGSCANTESTKEY01"
 SECRET_KEY = "org-scan-secret-key-must-never-be-logged"
 SESSION_TOKEN = "org-scan-session-token-must-never-be-logged"
-DEFAULT_ROLE = "OrganizationAccountAccessRole"
+DEFAULT_ROLE = DEFAULT_ORG_ROLE  # what --org assumes unless told otherwise
 
 
 def _env(endpoint: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ import structlog
 from vpcaudit import console, destinations
 from vpcaudit.aws.targets import RoleOptions
 from vpcaudit.baseline import diff_reports, load_report
+from vpcaudit.defaults import ADMIN_ORG_ROLE
 from vpcaudit.errors import ConfigError
 from vpcaudit.evaluate import at_or_above, evaluate
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
@@ -36,6 +37,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
     rules = {k: v.rule for k, v in load_rules().items()}
     policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
+    if args.demo:
+        policy = _with_demo_intents(policy, rules)
     plan = output_plan(args)
     snap = live_snapshot(args)
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
@@ -46,6 +49,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def scan_options(args: argparse.Namespace) -> ScanOptions:
     """The scan options of a command line (scan, path), validated before any AWS call."""
+    if args.org and args.org_role_name == ADMIN_ORG_ROLE and not args.demo:
+        print(
+            f"vpcaudit: warning: --org-role-name {ADMIN_ORG_ROLE} is full admin in every "
+            f"member account; a read-only role (vpcaudit-audit, policies/iam/) is safer",
+            file=sys.stderr,
+        )
     opts = ScanOptions(
         profile=args.profile,
         regions=tuple(args.region),
@@ -92,7 +101,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy, rules)
     plan = output_plan(args)
     snap = load_snapshot(args.snapshot)
+    if snap.extra.get("demo"):
+        policy = _with_demo_intents(policy, rules)
     return _report(snap, rules, policy, args, plan)
+
+
+def _with_demo_intents(policy: Policy, rules: dict[str, Any]) -> Policy:
+    """The demo's reachability intents under the user's policy files, for a scan of the demo
+    or a snapshot of one (imported only then: the demo module is an extra)."""
+    from vpcaudit.demo.intents import with_demo_intents  # noqa: PLC0415
+
+    return with_demo_intents(policy, rules)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ import structlog
 
 from tests.servers import REGION_OPS, MotoServer, apply_env, sandbox_env
 from vpcaudit.cli import main
+from vpcaudit.defaults import DEFAULT_ORG_ROLE
 from vpcaudit.demo.fidelity import MotoFidelity
 from vpcaudit.demo.seed import Seeded, seed
 from vpcaudit.demo.server import Fault, FaultyAws, serve
@@ -331,7 +332,7 @@ def test_failed_role_is_one_account_wide_gap(env: World, tmp_path: Path) -> None
     assert run.report["scan"]["complete"] is False
     assert run.gaps == [(analytics, "*", "sts:AssumeRole", "AccessDenied")]
     [gap] = run.report["scan"]["gaps"]
-    assert f"arn:aws:iam::{analytics}:role/OrganizationAccountAccessRole" in gap["message"]
+    assert f"arn:aws:iam::{analytics}:role/{DEFAULT_ORG_ROLE}" in gap["message"]
     assert run.failed == {"sts:AssumeRole": 1}
     # Nothing was read in analytics, so nothing is located there ...
     assert all(f["account_id"] != analytics for f in run.report["findings"])
