@@ -24,7 +24,7 @@ from vpcaudit.inventory import (
     parse_network,
 )
 from vpcaudit.network.addr import BITS, Addr, contains, parse_ip
-from vpcaudit.network.lpm import Lpm
+from vpcaudit.network.lpm import Bits, Lpm, bits, text_bits
 
 # Kinds the model needs to judge a path; a snapshot without them cannot answer `path`.
 REQUIRED_KINDS = ("route_tables", "subnets", "network_interfaces", "network_acls")
@@ -218,9 +218,9 @@ class NetworkModel:
         return hit
 
     def _compile(self, table: RouteTable) -> CompiledTable:
-        entries: list[tuple[Any, Route]] = []
-        expanded: list[tuple[Any, Route]] = []
-        propagated: list[tuple[Any, Route]] = []
+        entries: list[tuple[Bits, Any, Route]] = []
+        expanded: list[tuple[Bits, Any, Route]] = []
+        propagated: list[tuple[Bits, Any, Route]] = []
         services: dict[str, Route] = {}
         unread: list[str] = []
         for r in table.routes:
@@ -232,15 +232,16 @@ class NetworkModel:
                 if pl.cidrs is None:
                     services.setdefault(pl.name, r)
                 else:
-                    expanded.extend((c, r) for c in pl.cidrs)
+                    expanded.extend((bits(c), c, r) for c in pl.cidrs)
                 continue
-            net = parse_network(r.destination)
-            if net is None:
+            hit = text_bits(r.destination)
+            if hit is None:
                 continue
-            (propagated if r.origin == "EnableVgwRoutePropagation" else entries).append((net, r))
+            entry = (hit[0], hit[1], r)
+            (propagated if r.origin == "EnableVgwRoutePropagation" else entries).append(entry)
         # For one prefix, a static CIDR route beats a prefix-list route, which beats a
         # propagated one (AWS's route priority).
-        lpm = Lpm([*entries, *expanded, *propagated])
+        lpm = Lpm.from_bits([*entries, *expanded, *propagated])
         return CompiledTable(table, lpm, services, tuple(unread))
 
     def compiled_tgw(self, table: TgwRouteTable) -> CompiledTgwTable:

@@ -169,6 +169,13 @@ def _eni_place_at(m: NetworkModel, eni: NetworkInterface, label: str, addr: Addr
 def on_premises(m: NetworkModel, version: int) -> list[Place]:
     """One place per known on-premises range (VPN static routes, VGW routes, TGW routes to
     VPN and Direct Connect attachments), or an empty list when none is known."""
+    cache: dict[int, list[Place]] = m.inv.memo("network_on_premises")
+    if version not in cache:
+        cache[version] = _on_premises(m, version)
+    return cache[version]
+
+
+def _on_premises(m: NetworkModel, version: int) -> list[Place]:
     nets: list[str] = []
     for v in m.inv.vpn_connections:
         nets.extend(v.static_routes)

@@ -47,8 +47,8 @@ def ask(
     protocol = protocol.lower()
     check_query(protocol, port)
     version = family or _family(source, destination)
-    sources = resolve(model, source, version=version, source=True)
-    dests = resolve(model, destination, version=version, source=False)
+    sources = _resolved(model, source, version, source=True)
+    dests = _resolved(model, destination, version, source=False)
     if not sources or not dests:
         return PathAnswer(
             source,
@@ -65,6 +65,15 @@ def ask(
         _one(model, (source, destination, protocol, port), s, d) for s in sources for d in dests
     ]
     return next((a for a in answers if a.verdict is Verdict.REACHABLE), answers[0])
+
+
+def _resolved(model: NetworkModel, text: str, version: int, *, source: bool) -> list[Place]:
+    """resolve(), memoised per model: rules and intents ask about the same ends many times."""
+    cache: dict[tuple[str, int, bool], list[Place]] = model.inv.memo("network_places")
+    key = (text, version, source)
+    if key not in cache:
+        cache[key] = resolve(model, text, version=version, source=source)
+    return cache[key]
 
 
 def _one(
