@@ -412,3 +412,31 @@ def test_labels_with_quotes_and_pipes_stay_valid() -> None:
     assert any("the #quot;prod#quot; | hub" in label for label in m.nodes.values())
     # In tables the pipe is escaped.
     assert 'the "prod" \\| hub' in section(md, "Findings")
+
+
+def test_a_peering_group_the_mesh_advisor_speaks_about_is_drawn() -> None:
+    """Issue 12: the Markdown report shows the group as a picture."""
+    from tests.builders import SnapshotBuilder  # noqa: PLC0415
+    from tests.report_golden import installed_rules  # noqa: PLC0415
+    from vpcaudit.evaluate import evaluate  # noqa: PLC0415
+    from vpcaudit.inventory import Inventory  # noqa: PLC0415
+    from vpcaudit.policy import Policy  # noqa: PLC0415
+    from vpcaudit.report.outputs import OutputPlan, build_report  # noqa: PLC0415
+
+    b = SnapshotBuilder()
+    vpcs = [f"vpc-m{i}" for i in range(7)]
+    for i, v in enumerate(vpcs):
+        b.vpc(v, f"10.{i}.0.0/16", name=f"mesh-{i}")
+    for i in range(1, 7):  # a hub and six spokes: a group of 7, far from a full mesh
+        b.peering(f"pcx-m{i}", vpcs[0], vpcs[i])
+    snap = b.build()
+    inv = Inventory.from_snapshot(snap)
+    mesh = {"peering-mesh-consider-tgw": installed_rules()["peering-mesh-consider-tgw"]}
+    evaluation = evaluate(inv, mesh, Policy())
+    md = markdown.render(build_report(snap, inv, evaluation, mesh, OutputPlan()))
+    assert "## Peering groups that could use a Transit Gateway" in md
+    section = md.split("## Peering groups that could use a Transit Gateway", 1)[1]
+    diagram = section.split("```mermaid", 1)[1].split("```", 1)[0]
+    assert diagram.count(" --- ") == 6
+    assert all(f"v_vpc_m{i}" in diagram for i in range(7))
+    assert "mesh-0" in diagram

@@ -80,15 +80,16 @@ class ReportData:
 
     def cost_usd_per_month(self) -> float:
         """What the unsuppressed endpoint findings estimate is wasted each month."""
-        return round(
-            sum(
-                float(f.evidence.get("monthly_cost_usd", 0) or 0)
-                for f in self.evaluation.findings
-                # An endpoint the VPC may need (VPN, peering, ...) is not counted as waste.
-                if not f.suppressed and not f.evidence.get("legitimate_uses")
-            ),
-            2,
-        )
+        total = 0.0
+        for f in self.evaluation.findings:
+            cost = f.evidence.get("monthly_cost_usd")
+            # An endpoint the VPC may need (VPN, peering, ...) is not counted as waste; a
+            # rule's evidence that is not one number (a comparison) is not a waste figure.
+            if f.suppressed or f.evidence.get("legitimate_uses"):
+                continue
+            if isinstance(cost, int | float) and not isinstance(cost, bool):
+                total += float(cost)
+        return round(total, 2)
 
     def summary(self) -> dict[str, Any]:
         """Counts by severity and by rule (suppressed findings counted apart)."""

@@ -46,6 +46,7 @@ def render(data: ReportData) -> str:
         _header(data),
         _summary(data),
         _diagram(data.topology, data),
+        _meshes(data),
         _findings(data),
         _suppressed(data),
         _coverage(data),
@@ -184,6 +185,44 @@ def _diagram(topology: Topology, data: ReportData) -> str:
         notes.append(f"{unpeered} VPC(s) without peerings not drawn")
     if notes:
         out.append("\n_" + "; ".join(notes) + "._")
+    return "\n".join(out) + "\n"
+
+
+MESH_RULE = "peering-mesh-consider-tgw"
+
+
+def _meshes(data: ReportData) -> str:
+    """Each peering group the mesh advisor spoke about, drawn: who peers with whom."""
+    groups = [f for f in data.evaluation.findings if f.rule_id == MESH_RULE]
+    if not groups:
+        return ""
+    names = {n.vpc_id: n for n in data.topology.nodes}
+    out = ["## Peering groups that could use a Transit Gateway\n"]
+    for f in groups:
+        ev = f.evidence
+        members = [str(v) for v in ev.get("vpcs", [])][:MAX_DIAGRAM_NODES]
+        inside = set(members)
+        edges = [
+            e
+            for e in data.topology.edges
+            if e.status == "active" and e.requester in inside and e.accepter in inside
+        ]
+        out.append(
+            f"**{_label(str(ev.get('vpc_count', len(members))))} VPCs, "
+            f"{_label(str(ev.get('peering_count', len(edges))))} peerings** "
+            f"({_label(str(ev.get('missing_for_full_mesh', '?')))} short of a full mesh): "
+            f"{cell(f.message)}\n"
+        )
+        out += ["```mermaid", "flowchart LR"]
+        for v in members:
+            n = names.get(v)
+            text = "<br/>".join(x for x in ((n.name if n else ""), v) if x)
+            out.append(f'  {_node_id(v)}["{_label(text)}"]')
+        out.extend(f"  {_node_id(e.requester)} --- {_node_id(e.accepter)}" for e in edges)
+        out.append("```")
+        if int(ev.get("vpc_count", 0) or 0) > len(members):
+            out.append(f"\n_Only the first {len(members)} VPCs of the group are drawn._")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
