@@ -5,21 +5,35 @@ DescribeRouteTables, ... return -- sized by VPC and route count, then times
 `Inventory.from_snapshot` and `evaluate` over every rule `load_rules()` finds.
 
     python bench/eval_bench.py --vpcs 10000 --routes 100000
+    python bench/eval_bench.py --vpcs 10000 --routes 100000 --intents 50
+
+With --intents N the snapshot also carries what the network model needs to answer paths (a
+default network ACL and an internet gateway per VPC, every other kind read and empty), VPC
+tags env (prod, dev, test, shared: VPC n is ENVS[n % 4]) and team (team-000 .. team-249: 10
+VPCs of each env per team), subnet tags tier (public, private), and the policy gets N
+reachability intents between those tag groups (see `intents_yaml`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import json
 import time
+import zlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from vpcaudit.commands import keep_for_the_run
 from vpcaudit.evaluate import evaluate
 from vpcaudit.inventory import Inventory
-from vpcaudit.policy import Policy
+from vpcaudit.inventory.models import KIND_OPERATIONS
+from vpcaudit.network import NetworkModel, PathAnswer
+from vpcaudit.policy import Policy, parse_policy
+from vpcaudit.rules.base import Rule, RuleOutput
+from vpcaudit.rules.intents import REACHABILITY_INTENT
 from vpcaudit.rules.registry import load_rules
 from vpcaudit.snapshot import RegionData, Snapshot
 
@@ -296,29 +310,175 @@ def counts(snap: Snapshot) -> dict[str, int]:
     return out
 
 
-def run(n_vpcs: int, n_routes: int) -> dict[str, Any]:
+ENVS = ("prod", "dev", "test", "shared")
+TEAMS = 250
+
+
+def add_network(snap: Snapshot) -> Snapshot:
+    """The snapshot with what the network model needs, and tags (items changed in place)."""
+    # Every kind read (empty unless said), a default network ACL allowing all and an internet
+    # gateway per VPC, VPC tags env and team, subnet tags tier.
+    n = 0
+    regions = []
+    for r in snap.regions:
+        res: dict[str, list[RawItem]] = {k: list(v) for k, v in r.resources.items()}
+        regions.append(dataclasses.replace(r, resources=res))
+        for kind in KIND_OPERATIONS:
+            res.setdefault(kind, [])
+        # The S3 prefix list is AWS-managed (its entries are not listed), with an id of its
+        # region's own, as in AWS (synthesize() gives every region the same one).
+        renamed = {}
+        for pl in res["prefix_lists"]:
+            new_id = f"pl-{zlib.crc32(r.region.encode()):08x}"
+            renamed[pl["PrefixListId"]] = new_id
+            pl["PrefixListId"], pl["OwnerId"] = new_id, "AWS"
+        for table in res["route_tables"]:
+            for rt in table["Routes"]:
+                if rt.get("DestinationPrefixListId") in renamed:
+                    rt["DestinationPrefixListId"] = renamed[rt["DestinationPrefixListId"]]
+        for vpc in res["vpcs"]:
+            vid, owner = vpc["VpcId"], vpc["OwnerId"]
+            vpc["Tags"] = [
+                *vpc["Tags"],
+                {"Key": "env", "Value": ENVS[n % len(ENVS)]},
+                {"Key": "team", "Value": f"team-{(n // len(ENVS)) % TEAMS:03d}"},
+            ]
+            entries = [
+                {
+                    "Egress": egress,
+                    "Protocol": "-1",
+                    "RuleAction": action,
+                    "RuleNumber": number,
+                    "CidrBlock": "0.0.0.0/0",
+                }
+                for egress in (True, False)
+                for number, action in ((100, "allow"), (32767, "deny"))
+            ]
+            res["network_acls"].append(
+                {
+                    "NetworkAclId": f"acl-{vid[4:]}",
+                    "VpcId": vid,
+                    "OwnerId": owner,
+                    "IsDefault": True,
+                    "Associations": [],
+                    "Entries": entries,
+                }
+            )
+            res["internet_gateways"].append(
+                {
+                    "InternetGatewayId": f"igw-{vid[4:]}",
+                    "OwnerId": owner,
+                    "Attachments": [{"State": "available", "VpcId": vid}],
+                }
+            )
+            n += 1
+        for s in res["subnets"]:
+            tier = "public" if s["SubnetId"].endswith("0") else "private"
+            s["Tags"] = [{"Key": "tier", "Value": tier}]
+    return dataclasses.replace(snap, regions=tuple(regions))
+
+
+def intents_yaml(n: int) -> str:
+    """N intents between tag groups, in three kinds, over teams 0, 1, 2, ..."""
+    # - isolation (3 in 5): team T's prod subnets must not reach team T's dev subnets (10
+    #   VPCs, 20 subnets each side: 400 pairs; the bench peers each VPC with the next two of
+    #   its region, so some prod-dev pairs are reachable: violations);
+    # - S3 through a gateway endpoint (1 in 5): team T's private subnets (40) reach s3 via
+    #   gateway-endpoint (1 VPC in 4 has one);
+    # - from the internet (1 in 5): nothing reaches team T's public subnets (40) on tcp 22.
+    lines = ["intents:"]
+    for i in range(n):
+        team = f"team-{i % TEAMS:03d}"
+        kind = i % 5
+        if kind < 3:
+            lines += [
+                f"  - name: isolate-{team}-prod-{i}",
+                f"    from: {{tag: {{team: {team}, env: prod}}}}",
+                f"    to: {{tag: {{team: {team}, env: dev}}}}",
+                "    expect: unreachable",
+            ]
+        elif kind == 3:
+            lines += [
+                f"  - name: s3-via-gateway-{team}-{i}",
+                f"    from: {{tag: {{team: {team}, tier: private}}}}",
+                "    to: s3",
+                "    via: gateway-endpoint",
+                "    expect: reachable",
+            ]
+        else:
+            lines += [
+                f"  - name: no-ssh-from-internet-{team}-{i}",
+                "    from: internet",
+                f"    to: {{tag: {{team: {team}, tier: public}}}}",
+                "    protocol: tcp",
+                "    port: 22",
+                "    expect: unreachable",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _timed(rule: Rule[Any], spent: dict[str, float]) -> Rule[Any]:
+    """The rule with its check's CPU time added up in spent[rule id]."""
+    check: Callable[[Inventory, Any], RuleOutput] = rule.check
+
+    def timed(inv: Inventory, params: Any) -> Iterator[Any]:
+        t = time.process_time()
+        out = list(check(inv, params))
+        spent[rule.id] = spent.get(rule.id, 0.0) + time.process_time() - t
+        yield from out
+
+    return dataclasses.replace(rule, check=timed)
+
+
+def run(n_vpcs: int, n_routes: int, n_intents: int = 0) -> dict[str, Any]:
     """Synthesize, then time inventory building and rule evaluation (CPU seconds)."""
     snap = synthesize(n_vpcs, n_routes)
     rules = {k: v.rule for k, v in load_rules().items()}
+    policy = Policy()
+    asked = [0]
+    if n_intents:
+        snap = add_network(snap)
+        # Until the entry point is registered, the rule is added here.
+        rules.setdefault(REACHABILITY_INTENT.id, REACHABILITY_INTENT)
+        policy = parse_policy(intents_yaml(n_intents), "<bench intents>", rules)
+        path = NetworkModel.path
+
+        def counted(self: NetworkModel, *args: Any, **kwargs: Any) -> PathAnswer:
+            asked[0] += 1
+            return path(self, *args, **kwargs)
+
+        NetworkModel.path = counted  # type: ignore[method-assign]
+    spent: dict[str, float] = {}
+    rules = {k: _timed(r, spent) for k, r in rules.items()}
     gc.collect()
     t0 = time.process_time()
     inv = Inventory.from_snapshot(snap)
     keep_for_the_run(inv, snap)  # as the CLI does
     t1 = time.process_time()
-    result = evaluate(inv, rules, Policy())
+    result = evaluate(inv, rules, policy)
     t2 = time.process_time()
     by_rule: dict[str, int] = {}
     for f in result.findings:
         by_rule[f.rule_id] = by_rule.get(f.rule_id, 0) + 1
-    return {
+    costly = sorted(spent.items(), key=lambda kv: -kv[1])[:6]
+    out = {
         "items": counts(snap),
         "rules": sorted(rules),
         "inventory_cpu_s": round(t1 - t0, 3),
         "evaluate_cpu_s": round(t2 - t1, 3),
         "total_cpu_s": round(t2 - t0, 3),
+        # The first rule to ask the network model pays for building it.
+        "costliest_rules_cpu_s": {k: round(v, 3) for k, v in costly},
         "findings_by_rule": by_rule,
         "unverified": len(result.unverified),
     }
+    if n_intents:
+        out["intents"] = {
+            "count": len(policy.intents),
+            "path_questions": asked[0],
+            "cpu_s": round(spent.get(REACHABILITY_INTENT.id, 0.0), 3),
+        }
+    return out
 
 
 def main() -> None:
@@ -326,8 +486,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--vpcs", type=int, default=10_000)
     p.add_argument("--routes", type=int, default=100_000)
+    p.add_argument(
+        "--intents",
+        type=int,
+        default=0,
+        help="reachability intents between tag groups (the snapshot then carries network ACLs, "
+        "internet gateways and tags)",
+    )
     args = p.parse_args()
-    print(json.dumps(run(args.vpcs, args.routes), indent=2))
+    print(json.dumps(run(args.vpcs, args.routes, args.intents), indent=2))
 
 
 if __name__ == "__main__":

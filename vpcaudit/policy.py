@@ -3,7 +3,9 @@
 Policy files are YAML (read with yaml.safe_load semantics). Each file is validated before any
 AWS call against a JSON Schema built from the loaded rules themselves (their ids and typed
 parameter dataclasses), so a misspelled rule id or parameter is an error naming the file and
-line, never a silently ignored key.
+line, never a silently ignored key. Reachability intents (the `intents:` section) are read by
+vpcaudit/policy_intents.py and reach the rule that checks them through a parameter field
+marked as filled from that section.
 """
 
 from __future__ import annotations
@@ -22,10 +24,22 @@ import yaml
 
 from vpcaudit.errors import ConfigError
 from vpcaudit.model import Severity
+from vpcaudit.policy_intents import (
+    INTENT_SCHEMA,
+    SECTION_FIELD,
+    Intent,
+    merge_intents,
+    parse_intents,
+)
+from vpcaudit.policy_messages import Path_, schema_error
 from vpcaudit.rules.base import Rule
 
 POLICY_VERSION = 1
 DEFAULT_POLICY = "default.yaml"
+INTENT_RULE = "reachability-intent"
+"""The rule whose findings a waiver's `intent:` matcher selects."""
+SECTIONS = ("intents",)
+"""Top-level sections that fill rule parameters marked with SECTION_FIELD."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class Waiver:
     """Glob over the region name."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Every tag here must be on the resource with this value."""
+    intent: str | None = None
+    """Glob over the reachability intent's name (findings of rule reachability-intent)."""
     owner: str | None = None
     expires: dt.date | None = None
     """Last day the waiver applies; after it, findings count again."""
@@ -61,8 +77,8 @@ class Waiver:
     """file:line where the waiver was written."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form used in reports."""
-        return {
+        """The JSON form used in reports (`intent` only when the waiver names one)."""
+        out: dict[str, Any] = {
             "rule": self.rule,
             "resource": self.resource,
             "account": self.account,
@@ -73,6 +89,9 @@ class Waiver:
             "expires": None if self.expires is None else self.expires.isoformat(),
             "source": self.source,
         }
+        if self.intent is not None:
+            out["intent"] = self.intent
+        return out
 
 
 @dataclass(frozen=True)
@@ -83,18 +102,30 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     sources: tuple[str, ...] = ()
     """The files the policy was read from, in order."""
+    intents: tuple[Intent, ...] = ()
+    """Reachability intents, unique by name (a later file's intent replaces an earlier one)."""
 
     def settings(self, rule_id: str) -> RuleSettings:
         """The settings for a rule (defaults when the policy does not name it)."""
         return self.rules.get(rule_id, RuleSettings())
 
     def params_for(self, rule: Rule[Any]) -> Any:
-        """The rule's parameter object: its defaults with this policy's overrides applied."""
-        overrides = self.settings(rule.id).params
+        """The rule's parameters: defaults, this policy's overrides, and its section fields."""
+        # A field marked with policy_intents.SECTION_FIELD is filled from that top-level
+        # section (the intents), not from `rules.RULE.params`.
+        overrides = dict(self.settings(rule.id).params)
+        for name, section in section_fields(rule).items():
+            value = self.section(section)
+            if value:
+                overrides[name] = value
         default = rule.default_params()
         if not overrides:
             return default
-        return dataclasses.replace(default, **dict(overrides))
+        return dataclasses.replace(default, **overrides)
+
+    def section(self, name: str) -> tuple[Any, ...]:
+        """A top-level section that feeds rule parameters (only `intents` so far)."""
+        return {"intents": self.intents}[name]
 
     def merged(self, later: Policy) -> Policy:
         """This policy overridden by a later one: rule settings merge key by key."""
@@ -109,7 +140,12 @@ class Policy:
                 severity=s.severity or old.severity,
                 params={**old.params, **s.params},
             )
-        return Policy(rules, self.waivers + later.waivers, self.sources + later.sources)
+        return Policy(
+            rules,
+            self.waivers + later.waivers,
+            self.sources + later.sources,
+            merge_intents(self.intents, later.intents),
+        )
 
 
 # -- schema ----------------------------------------------------------------------------------
@@ -131,9 +167,29 @@ def _param_schema(tp: Any) -> dict[str, Any]:
     raise TypeError(f"unsupported parameter type {tp!r}")
 
 
+def section_fields(rule: Rule[Any]) -> dict[str, str]:
+    """The rule's parameter fields filled from a top-level policy section: {field: section}."""
+    if not dataclasses.is_dataclass(rule.params_type):
+        return {}
+    out = {
+        f.name: str(f.metadata[SECTION_FIELD])
+        for f in dataclasses.fields(rule.params_type)
+        if SECTION_FIELD in f.metadata
+    }
+    for name, section in out.items():
+        if section not in SECTIONS:
+            raise TypeError(f"rule {rule.id}: parameter {name} names no policy section {section!r}")
+    return out
+
+
 def _params_schema(rule: Rule[Any]) -> dict[str, Any]:
     hints = typing.get_type_hints(rule.params_type)
-    props = {f.name: _param_schema(hints[f.name]) for f in dataclasses.fields(rule.params_type)}
+    sections = section_fields(rule)  # set by their own sections, not under params
+    props = {
+        f.name: _param_schema(hints[f.name])
+        for f in dataclasses.fields(rule.params_type)
+        if f.name not in sections
+    }
     return {"type": "object", "additionalProperties": False, "properties": props}
 
 
@@ -161,6 +217,7 @@ def policy_schema(rules: Mapping[str, Rule[Any]]) -> dict[str, Any]:
             "account": {"type": "string", "pattern": r"^\d{12}$"},
             "region": {"type": "string", "minLength": 1},
             "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "intent": {"type": "string", "minLength": 1},
             "reason": {"type": "string", "minLength": 1, "pattern": r"\S"},
             "owner": {"type": "string"},
             "expires": {},
@@ -173,17 +230,46 @@ def policy_schema(rules: Mapping[str, Rule[Any]]) -> dict[str, Any]:
             "version": {"const": POLICY_VERSION},
             "rules": {"type": "object", "additionalProperties": False, "properties": rule_props},
             "waivers": {"type": "array", "items": waiver},
+            "intents": {"type": "array", "items": INTENT_SCHEMA},
         },
     }
 
 
 # -- loading -----------------------------------------------------------------------------------
 
-Path_ = tuple[str | int, ...]
+
+MAX_POLICY_BYTES = 1024 * 1024
+"""A policy larger than this is refused before it is parsed."""
+MAX_POLICY_DEPTH = 32
+"""Deeper nesting than any policy needs is refused (it only costs the parser)."""
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text and refuses duplicate keys (YAML keeps the last)."""
+    """SafeLoader that keeps dates as text, refuses duplicate keys (YAML keeps the last), and
+    refuses anchors and aliases: a few hundred bytes of nested aliases expand to billions of
+    nodes (a "billion laughs"), and a policy never needs them."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose one node, refusing aliases, anchors and excessive depth."""
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML is untyped here
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "anchors and aliases (&, *) are not allowed in a policy",
+                event.start_mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_POLICY_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_POLICY_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Build a mapping, refusing a key that appears twice."""
@@ -218,45 +304,6 @@ def _line_map(node: yaml.Node, path: Path_ = ()) -> dict[Path_, int]:
     return lines
 
 
-def _message(err: jsonschema.ValidationError) -> tuple[str, Path_]:
-    """A readable message for a schema error, and the path whose line it is about."""
-    path: Path_ = tuple(err.absolute_path)
-    dotted = ".".join(str(p) for p in path) or "(top level)"
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        return _unknown_key(err, path, dotted)
-    special = {
-        "required": f"waiver {path[-1] if path else ''} has no {err.message.split()[0]} "
-        f"(every waiver says why)",
-        "enum": f"{dotted}: unknown rule id {err.instance!r} (see `vpcaudit rules`)",
-        "pattern": f"{dotted}: {err.instance!r} is not a 12-digit account id (quote it)",
-        "type": f"{dotted}: account ids must be quoted strings, e.g. '111122223333'",
-    }
-    key = str(err.validator)
-    applies = {
-        "required": len(path) == 2 and path[0] == "waivers",
-        "enum": path[-1:] == ("rule",),
-        "pattern": path[-1:] == ("account",),
-        "type": path[-1:] == ("account",),
-    }
-    if applies.get(key, False):
-        return special[key], path
-    return f"{dotted}: {err.message}", path
-
-
-def _unknown_key(err: jsonschema.ValidationError, path: Path_, dotted: str) -> tuple[str, Path_]:
-    known = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
-    instance: dict[str, Any] = err.instance if isinstance(err.instance, dict) else {}
-    extra = sorted(str(k) for k in instance if k not in known)
-    key = extra[0] if extra else ""
-    where = (*path, key)
-    if path == ("rules",):
-        return f"unknown rule id {key!r} (see `vpcaudit rules`)", where
-    if len(path) == 3 and path[0] == "rules" and path[2] == "params":
-        names = ", ".join(sorted(known)) or "none"
-        return f"rule {path[1]!r} has no parameter {key!r} (parameters: {names})", where
-    return f"{dotted}: unknown key {key!r} (allowed: {', '.join(sorted(known))})", where
-
-
 def _expires(value: Any, where: str) -> dt.date | None:
     if value is None:
         return None
@@ -289,6 +336,8 @@ def _coerce_params(rule: Rule[Any], params: Mapping[str, Any]) -> dict[str, Any]
 
 def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Policy:
     """Validate and read one policy document; errors name the source and the line."""
+    if len(text.encode("utf-8", "replace")) > MAX_POLICY_BYTES:
+        raise ConfigError(f"{source}: a policy may be at most {MAX_POLICY_BYTES // 1024} KiB")
     try:
         node = yaml.compose(text, Loader=_Loader)
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
@@ -304,10 +353,13 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
         jsonschema.Draft202012Validator(policy_schema(rules)).iter_errors(doc),
         key=lambda e: [str(p) for p in e.absolute_path],
     )
+
+    def line_of(path: Path_) -> int:
+        return next((lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in lines), 1)
+
     if errors:
-        message, path = _message(errors[0])
-        line = next((lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in lines), 1)
-        raise ConfigError(f"{source}:{line}: {message}")
+        message, path = schema_error(errors[0], doc)
+        raise ConfigError(f"{source}:{line_of(path)}: {message}")
     settings: dict[str, RuleSettings] = {}
     for rid, raw_rule in (doc.get("rules") or {}).items():
         r = raw_rule or {}
@@ -319,6 +371,11 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
     waivers = []
     for i, raw in enumerate(doc.get("waivers") or []):
         where = f"{source}:{lines.get(('waivers', i), 1)}"
+        if raw.get("intent") is not None and raw["rule"] not in ("*", INTENT_RULE):
+            raise ConfigError(
+                f"{source}:{line_of(('waivers', i, 'intent'))}: waiver {i + 1}: `intent` matches "
+                f"only findings of rule {INTENT_RULE} (the waiver names {raw['rule']})"
+            )
         waivers.append(
             Waiver(
                 rule=raw["rule"],
@@ -327,6 +384,7 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
                 account=raw.get("account"),
                 region=raw.get("region"),
                 tags=dict(raw.get("tags") or {}),
+                intent=raw.get("intent"),
                 owner=raw.get("owner"),
                 expires=_expires(
                     raw.get("expires"),
@@ -335,7 +393,8 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
                 source=where,
             )
         )
-    return Policy(settings, tuple(waivers), (source,))
+    intents = parse_intents(doc.get("intents") or [], source, line_of)
+    return Policy(settings, tuple(waivers), (source,), intents)
 
 
 def default_policy_text() -> str:

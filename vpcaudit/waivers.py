@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from vpcaudit.model import Finding
-from vpcaudit.policy import Waiver
+from vpcaudit.policy import INTENT_RULE, Waiver
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,13 @@ def matches(w: Waiver, f: Finding) -> bool:
         and (w.account is None or w.account == r.account_id)
         and (w.region is None or fnmatchcase(r.region, w.region))
         and all(tags.get(k) == v for k, v in w.tags.items())
+        and (w.intent is None or _intent_matches(w.intent, f))
     )
+
+
+def _intent_matches(pattern: str, f: Finding) -> bool:
+    """Whether a reachability-intent finding is about an intent whose name matches the glob."""
+    return f.rule_id == INTENT_RULE and fnmatchcase(str(f.evidence.get("intent", "")), pattern)
 
 
 def apply_waivers(

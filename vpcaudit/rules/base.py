@@ -12,6 +12,11 @@ from vpcaudit.model import Severity, Unverifiable, Violation
 
 P = TypeVar("P")
 
+SECTION_FIELD = "policy_section"
+"""Metadata key of a rule-parameter field filled from a top-level policy section (not from
+`rules.RULE.params`), e.g. `field(default=(), metadata={SECTION_FIELD: "intents"})`: such a
+field is not listed as a parameter."""
+
 RuleOutput = Iterable[Violation | Unverifiable]
 
 
@@ -60,6 +65,7 @@ class Rule(Generic[P]):
                 "default": getattr(default, f.name),
             }
             for f in dataclasses.fields(self.params_type)
+            if SECTION_FIELD not in f.metadata
         ]
 
 
