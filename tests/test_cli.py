@@ -381,8 +381,10 @@ def test_demo_json_follows_the_contract(demo: DemoRun) -> None:
         assert f["severity"] in SEVERITIES
         assert f["account_id"] in scan["accounts"]
         assert f["region"] in scan["regions"]
+        # The ARN names the type as AWS spells it there: a NAT gateway's is "natgateway".
+        arn_type = {"nat-gateway": "natgateway"}.get(f["resource_type"], f["resource_type"])
         assert f["resource_arn"] == (
-            f"arn:aws:ec2:{f['region']}:{f['account_id']}:{f['resource_type']}/{f['resource_id']}"
+            f"arn:aws:ec2:{f['region']}:{f['account_id']}:{arn_type}/{f['resource_id']}"
         )
         assert isinstance(f["message"], str)
         assert f["message"]
@@ -443,6 +445,46 @@ def test_demo_reports_nothing_on_the_correct_controls(demo: DemoRun) -> None:
         if f["rule_id"] == "vpc-flow-logs-missing"
     }
     assert names == {"spoke-b", "eu-legacy"}
+
+
+def test_demo_flags_each_rule_beside_its_correct_controls(demo: DemoRun) -> None:
+    s = demo.seeded
+    pairs = {(f["rule_id"], f["resource_id"]) for f in demo.report["findings"]}
+    assert pairs == s.expected
+    for rule_id, controls in s.controls.items():
+        assert controls, rule_id
+        assert any(r == rule_id for r, _ in s.expected), f"{rule_id} has no seeded defect"
+        flagged = {x for r, x in pairs if r == rule_id}
+        assert flagged.isdisjoint(controls), rule_id
+    # Every rule of issue 12 fires in the demo beside its correct control.
+    assert set(s.controls) >= {
+        "tgw-route-blackhole",
+        "tgw-route-one-way",
+        "tgw-attachment-unassociated",
+        "tgw-default-route-table-open",
+        "tgw-auto-accept-shared-attachments",
+        "tgw-flow-logs-missing",
+        "tgw-peering-pending",
+        "sg-stale-reference",
+        "nat-gateway-unreferenced",
+        "eip-unassociated",
+        "nat-cross-az",
+        "peering-quota-near",
+        "peering-mesh-consider-tgw",
+        "reachability-intent",
+    }
+
+
+def test_demo_intents_are_checked_and_named(demo: DemoRun) -> None:
+    intents = [f for f in demo.report["findings"] if f["rule_id"] == "reachability-intent"]
+    assert {f["resource_id"] for f in intents} == {
+        x for r, x in demo.seeded.intent_violations if r == "reachability-intent"
+    }
+    for f in intents:
+        assert f["evidence"]["intent"] == "shared-services-reach-reports"
+        assert f["evidence"]["code"] == "NACL_EGRESS_DENIED"
+        assert f["evidence"]["defined_at"].startswith("<demo intents>:")
+        assert f["evidence"]["destination"] == demo.seeded.subnets["prod-app-reports"]
 
 
 def test_demo_grades_pending_peerings_by_their_expiry(demo: DemoRun) -> None:

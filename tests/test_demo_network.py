@@ -198,6 +198,7 @@ def test_static_blackhole_and_propagated_routes(world: World) -> None:
     assert prod == {
         "10.10.0.0/16": ("propagated", "active", {att["shared-services"]}),
         "172.24.0.0/16": ("static", "active", {peering}),
+        "0.0.0.0/0": ("static", "active", {att["shared-services"]}),
         "10.30.0.0/16": ("static", "blackhole", set()),
     }
     shared = _by_cidr(_routes(world.ec2(), s["shared"]))
@@ -386,6 +387,7 @@ def test_the_network_model_answers_as_aws_would(world: World) -> None:
 def test_the_demo_scan_is_complete(world: World) -> None:
     assert world.snapshot.gaps == ()
     stats = world.snapshot.extra["stats"]["calls_by_operation"]
-    # One per live TGW route table (two in us-east-1, one in eu-west-1), one per customer list.
-    assert stats["ec2:SearchTransitGatewayRoutes"] == 3
+    # One per live TGW route table (the network account's two in us-east-1 and one in
+    # eu-west-1, app-tgw's two in app-prod), one per customer list.
+    assert stats["ec2:SearchTransitGatewayRoutes"] == 5
     assert stats["ec2:GetManagedPrefixListEntries"] == 1

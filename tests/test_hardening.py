@@ -292,3 +292,29 @@ def test_org_scans_assume_the_read_only_role_and_warn_on_the_admin_one(
     assert opts.org_role_name == "OrganizationAccountAccessRole"  # still works
     err = cap.readouterr().err
     assert err.startswith("vpcaudit: warning:") and "full admin" in err and err.count("\n") == 1
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    """A 325-byte policy of nested aliases took 46 s; anchors and aliases are now refused,
+    as is nesting deeper than any policy needs and a file over 1 MiB."""
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcde", "bcdef", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    cases = {
+        "bomb.yaml": ("\n".join(lines) + "\n", "anchors and aliases"),
+        "deep.yaml": ("rules: " + "[" * 200 + "]" * 200 + "\n", "nested deeper"),
+        "big.yaml": ("# " + "x" * (1024 * 1024) + "\n", "at most 1024 KiB"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        r = subprocess.run(
+            [sys.executable, "-m", "vpcaudit", "policy", "check", name],
+            env=sandbox_env(os.environ),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert r.returncode == 2, (name, r.stderr)
+        assert message in r.stderr and r.stderr.count("\n") == 1, r.stderr

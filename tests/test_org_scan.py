@@ -27,6 +27,7 @@ from vpcaudit.aws.collect import SPECS, PreparedAccount, RegionResult
 from vpcaudit.cli import main
 from vpcaudit.defaults import DEFAULT_ORG_ROLE
 from vpcaudit.demo.fidelity import MotoFidelity
+from vpcaudit.demo.intents import with_demo_intents
 from vpcaudit.demo.seed import MANAGEMENT_ACCOUNT, PARTNER_ACCOUNT, Seeded, seed
 from vpcaudit.demo.server import Fault, FaultyAws, serve
 from vpcaudit.evaluate import evaluate
@@ -495,9 +496,11 @@ def test_progress_reports_accounts_and_regions(env: Org) -> None:
     )
     assert all(r.gaps == () for r in rec.done)
     assert sorted(snap.accounts) == env.members
-    # With the fidelity layer, the org scan finds exactly the defects the demo seeded.
+    # With the fidelity layer and the demo's intents, the org scan finds exactly the defects
+    # the demo seeded.
     rules = {k: v.rule for k, v in load_rules().items()}
-    evaluation = evaluate(Inventory.from_snapshot(snap), rules, load_policy([], rules))
+    policy = with_demo_intents(load_policy([], rules), rules)
+    evaluation = evaluate(Inventory.from_snapshot(snap), rules, policy)
     assert {(f.rule_id, f.resource.resource_id) for f in evaluation.findings} == (
         env.seeded.expected
     )

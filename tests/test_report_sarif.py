@@ -348,9 +348,11 @@ def test_every_file_comes_from_the_same_scan(demo: DemoRun) -> None:
 def test_demo_markdown_renders_its_diagram(demo: DemoRun) -> None:
     md = demo.text("a.md")
     block = re.findall(r"```mermaid\n(.*?)\n```", md, flags=re.S)
-    assert len(block) == 1
-    assert block[0].startswith("flowchart LR\n")
+    # The peering topology, and the peering group the mesh advisor speaks about.
+    assert len(block) == 2
+    assert all(b.startswith("flowchart LR\n") for b in block)
     assert "linkStyle" in block[0]  # the demo has a one-way and a pending peering
+    assert "## Peering groups that could use a Transit Gateway" in md
 
 
 # -- GitHub's limits ------------------------------------------------------------------------------

@@ -400,7 +400,7 @@ def test_unreadable_flow_logs_make_vpcs_unverified_not_findings(env: World, tmp_
         for u in run.report["unverified"]
         if u["rule_id"] == "vpc-flow-logs-missing"
     }
-    assert set(unverified) == {spoke_a, spoke_b}
+    assert set(unverified) == {spoke_a, spoke_b, env.seeded.vpcs["web"]}
     for u in unverified.values():
         assert (u["account_id"], u["region"]) == (app_prod, "us-east-1")
         assert "could not be read" in u["reason"]

@@ -3,6 +3,7 @@ what the seeding created (`Seeded`), shared by seed.py and seed_network.py."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -58,14 +59,27 @@ class Seeded:
     without_fidelity: set[tuple[str, str]] = field(default_factory=set)
     """Findings that appear instead, or as well, when moto is read without the fidelity layer
     (e.g. served over HTTP to a subprocess): there an overlapping peering stays pending."""
+    needs_fidelity: set[tuple[str, str]] = field(default_factory=set)
+    """Expected findings that only the fidelity layer's facts produce (a peering status in a
+    security group rule, a route to a deleted TGW attachment, TGW route propagation, an
+    attachment with no association): a scan without the layer lacks them."""
+    intent_violations: set[tuple[str, str]] = field(default_factory=set)
+    """Expected findings of the demo's reachability intents (vpcaudit/demo/intents.py), which
+    `scan --demo` applies and a plain `vpcaudit scan` of the seeded organization does not."""
+    controls: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Rule id -> resources seeded as that rule's correct controls: the demo must not flag
+    them with that rule."""
     paths: dict[str, ExpectedPath] = field(default_factory=dict)
     """`vpcaudit path` questions with the answer AWS would give, by name: (source, destination,
     protocol, port, verdict, code). Addresses are fixed, so they are the same every run."""
 
     @property
     def expected_without_fidelity(self) -> set[tuple[str, str]]:
-        """The expected findings of a scan that reads moto without the fidelity layer."""
-        return self.expected | self.without_fidelity
+        """The expected findings of a plain `vpcaudit scan` of the seeded organization: moto
+        read without the fidelity layer, and the policy without the demo's intents."""
+        return (self.expected - self.needs_fidelity - self.intent_violations) | (
+            self.without_fidelity
+        )
 
 
 def name_tag(kind: str, name: str) -> Any:

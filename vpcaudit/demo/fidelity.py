@@ -20,13 +20,20 @@ recorded, and never invents a resource. What it fixes:
   the one the seeding made (moto always reports its default table there).
 - TGW peering attachments: in the accepter's region EC2 describes the attachment from the
   accepter's side (its own TGW as TransitGatewayId, the requester's as ResourceId); moto gives
-  the requester's view in both regions, and also lists peering attachments among
-  DescribeTransitGatewayVpcAttachments' answer, where they are dropped.
+  the requester's view in both regions, names the requester's account as the owner of both
+  ends (ResourceOwnerId is the other TGW's owner in EC2), and also lists peering attachments
+  among DescribeTransitGatewayVpcAttachments' answer, where they are dropped.
+- A deleted TGW attachment is no longer associated with a route table, as in EC2 (moto keeps
+  an attachment's association with the default table it made for it).
 - SearchTransitGatewayRoutes: static routes carry their TransitGatewayAttachments (moto returns
   an empty list), and a table holds the routes propagation puts in it (moto creates none): one
   per CIDR block of each VPC attachment propagating into the table, unless a static route has
   the same destination (the static route wins). The request's `type`, `state` and
-  `route-search.exact-match` filters apply to them.
+  `route-search.exact-match` filters apply to them. A static route to an attachment the seeding
+  deleted reads blackhole, as in EC2 (moto keeps it active).
+- DescribeSecurityGroups: a group pair that names a peering (VpcPeeringConnectionId) carries
+  its PeeringStatus, as in EC2 (moto drops it): "deleted" for a peering the seeding deleted,
+  else "active".
 - DescribeNetworkAcls: a custom ACL ends with the final "*" deny rules EC2 lists (rule 32767
   for IPv4, 32768 for IPv6 in a VPC with an IPv6 block); a default ACL of an IPv6 VPC has its
   allow-all IPv6 rules (101). moto lists neither.
@@ -81,6 +88,7 @@ class MotoFidelity:
     """(route table, destination) -> Cloud WAN core network ARN."""
     ipv6_vpcs: set[str] = field(default_factory=set)
     tgw_regions: dict[str, str] = field(default_factory=dict)
+    tgw_owners: dict[str, str] = field(default_factory=dict)
     moto_default_tables: set[str] = field(default_factory=set)
     """Default route tables moto made for TGWs that EC2 would have made none for."""
     tgw_tables: dict[str, str] = field(default_factory=dict)
@@ -95,6 +103,8 @@ class MotoFidelity:
     """TGW route table -> attachments propagating into it."""
     tgw_static_routes: dict[tuple[str, str], str] = field(default_factory=dict)
     """(TGW route table, destination) -> attachment ("" for a blackhole)."""
+    deleted_tgw_attachments: set[str] = field(default_factory=set)
+    """Attachments the seeding deleted: static routes to them read blackhole."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- what the seeding records ---------------------------------------------------------
@@ -124,11 +134,15 @@ class MotoFidelity:
         with self._lock:
             self.ipv6_vpcs.add(vpc_id)
 
-    def record_transit_gateway(self, tgw_id: str, region: str, moto_default_table: str) -> None:
-        """A TGW made with default association and propagation off, and the default route
-        table moto made for it nonetheless ("" when none)."""
+    def record_transit_gateway(
+        self, tgw_id: str, region: str, moto_default_table: str, *, owner: str = ""
+    ) -> None:
+        """A TGW, its owner, and the default route table moto made for it although EC2 would
+        have made none (default association and propagation off; "" otherwise)."""
         with self._lock:
             self.tgw_regions[tgw_id] = region
+            if owner:
+                self.tgw_owners[tgw_id] = owner
             if moto_default_table:
                 self.moto_default_tables.add(moto_default_table)
 
@@ -158,6 +172,11 @@ class MotoFidelity:
         """A static TGW route ("" as the attachment for a blackhole)."""
         with self._lock:
             self.tgw_static_routes[(table_id, cidr)] = attachment_id
+
+    def record_deleted_tgw_attachment(self, attachment_id: str) -> None:
+        """Static routes to this deleted attachment will read as blackhole, as in EC2."""
+        with self._lock:
+            self.deleted_tgw_attachments.add(attachment_id)
 
     # -- what the handlers replay ---------------------------------------------------------
 
@@ -197,6 +216,12 @@ class MotoFidelity:
         region = (context or {}).get("client_region")
         for att in parsed.get("TransitGatewayAttachments", []):
             tgw_region = self.tgw_regions.get(att.get("TransitGatewayId", ""), region)
+            if att.get("ResourceType") == "peering":
+                for tgw, owner in (
+                    ("TransitGatewayId", "TransitGatewayOwnerId"),
+                    ("ResourceId", "ResourceOwnerId"),
+                ):
+                    att[owner] = self.tgw_owners.get(att.get(tgw, ""), att.get(owner))
             if att.get("ResourceType") == "peering" and tgw_region != region:
                 # The accepter's view of the peering: its own TGW, the requester's as resource.
                 for mine, theirs in (
@@ -214,6 +239,14 @@ class MotoFidelity:
                 "TransitGatewayRouteTableId"
             ) in self.moto_default_tables:
                 del att["Association"]
+
+    def _tgw_associations(self, parsed: dict[str, Any], **_: Any) -> None:
+        assocs = parsed.get("Associations", [])
+        parsed["Associations"] = [
+            a
+            for a in assocs
+            if a.get("TransitGatewayAttachmentId") not in self.deleted_tgw_attachments
+        ]
 
     def _tgw_vpc_attachments(self, parsed: dict[str, Any], **_: Any) -> None:
         atts = parsed.get("TransitGatewayVpcAttachments", [])
@@ -242,16 +275,18 @@ class MotoFidelity:
         tgw = self.tgw_tables.get(table)
         if tgw is None:
             return
-        routes: list[dict[str, Any]] = parsed.setdefault("Routes", [])
-        for route in routes:
-            attachment = self.tgw_static_routes.get((table, route.get("DestinationCidrBlock", "")))
-            if (
-                route.get("Type") == "static"
-                and attachment
-                and not route.get("TransitGatewayAttachments")
-            ):
-                route["TransitGatewayAttachments"] = [self._attachment_ref(attachment, tgw)]
         filters = {str(f["Name"]): set(f["Values"]) for f in params.get("Filters") or []}
+        routes: list[dict[str, Any]] = parsed.setdefault("Routes", [])
+        for route in list(routes):
+            attachment = self.tgw_static_routes.get((table, route.get("DestinationCidrBlock", "")))
+            if route.get("Type") != "static" or not attachment:
+                continue
+            if not route.get("TransitGatewayAttachments"):
+                route["TransitGatewayAttachments"] = [self._attachment_ref(attachment, tgw)]
+            if attachment in self.deleted_tgw_attachments:
+                route["State"] = "blackhole"
+                if "blackhole" not in filters.get("state", {"blackhole"}):
+                    routes.remove(route)
         for attachment in self.tgw_propagations.get(table, []):
             for cidr in self.tgw_vpc_attachments[attachment][1]:
                 if (table, cidr) in self.tgw_static_routes:
@@ -268,6 +303,16 @@ class MotoFidelity:
                     if name in _ROUTE_FILTERS
                 ):
                     routes.append(route)
+
+    def _security_groups(self, parsed: dict[str, Any], **_: Any) -> None:
+        for group in parsed.get("SecurityGroups", []):
+            for perm in (*group.get("IpPermissions", []), *group.get("IpPermissionsEgress", [])):
+                for pair in perm.get("UserIdGroupPairs", []):
+                    pcx = pair.get("VpcPeeringConnectionId")
+                    if pcx and "PeeringStatus" not in pair:
+                        pair["PeeringStatus"] = (
+                            "deleted" if pcx in self.deleted_peerings else "active"
+                        )
 
     def _nacls(self, parsed: dict[str, Any], **_: Any) -> None:
         for acl in parsed.get("NetworkAcls", []):
@@ -295,8 +340,10 @@ class MotoFidelity:
             ("DescribeTransitGatewayRouteTables", self._tgw_tables),
             ("DescribeTransitGatewayAttachments", self._tgw_attachments),
             ("DescribeTransitGatewayVpcAttachments", self._tgw_vpc_attachments),
+            ("GetTransitGatewayRouteTableAssociations", self._tgw_associations),
             ("SearchTransitGatewayRoutes", self._tgw_routes),
             ("DescribeNetworkAcls", self._nacls),
+            ("DescribeSecurityGroups", self._security_groups),
         )
         for operation, handler in handlers:
             session.events.register(

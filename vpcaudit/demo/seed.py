@@ -13,7 +13,10 @@ scanned, so the route check on that peering is reported as unverifiable, not gue
 
 The network account also holds a Transit Gateway topology with instances, security groups and
 network ACLs, for `vpcaudit path` (seed_network.py describes it; `Seeded.paths` lists the
-questions and their answers). It seeds no finding.
+questions and their answers); the reachability intents `scan --demo` applies are checked
+over it (intents.py). The Transit Gateway defects beside it are in seed_tgw.py, NAT gateways,
+Elastic IPs and a stale security group rule in seed_hygiene.py, and a hub near its peering
+quota in seed_mesh.py. `Seeded.controls` names each rule's correct controls.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ from vpcaudit.demo.accounts import (
     assume,
 )
 from vpcaudit.demo.fidelity import MotoFidelity
+from vpcaudit.demo.intents import record_intents
+from vpcaudit.demo.seed_hygiene import seed_stale_reference, seed_web
+from vpcaudit.demo.seed_mesh import seed_mesh
 from vpcaudit.demo.seed_network import seed_network
+from vpcaudit.demo.seed_tgw import seed_tgw
 
 __all__ = [
     "EU_REGION",
@@ -85,9 +92,13 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
     net, app, ana = accounts["network"], accounts["app-prod"], accounts["analytics"]
 
     hub, hub_rt, hub_subnets = net.vpc(HUB_REGION, "hub", "10.0.0.0/16", "ab")
-    eu_app, eu_app_rt, _ = net.vpc(EU_REGION, "eu-app", "172.16.0.0/16")
-    spoke_a, spoke_a_rt, _ = app.vpc(HUB_REGION, "spoke-a", "10.1.0.0/16", traffic="REJECT")
-    spoke_b, _, _ = app.vpc(HUB_REGION, "spoke-b", "10.2.0.0/16", flow_log=False)
+    eu_app, eu_app_rt, (seeded.subnets["eu-app-a"],) = net.vpc(EU_REGION, "eu-app", "172.16.0.0/16")
+    spoke_a, spoke_a_rt, (seeded.subnets["spoke-a-a"],) = app.vpc(
+        HUB_REGION, "spoke-a", "10.1.0.0/16", traffic="REJECT"
+    )
+    spoke_b, _, (seeded.subnets["spoke-b-a"],) = app.vpc(
+        HUB_REGION, "spoke-b", "10.2.0.0/16", flow_log=False
+    )
     eu_legacy, _, _ = app.vpc(EU_REGION, "eu-legacy", "172.20.0.0/16", flow_log=False)
     analytics, _, analytics_subnets = ana.vpc(HUB_REGION, "analytics", "10.3.0.0/16", "ab")
     partner_vpc, _, _ = partner.vpc(HUB_REGION, "partner", "192.168.0.0/16")
@@ -152,7 +163,7 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
     _seed_routing(seeded, fidelity, net=net, app=app, ana=ana, peer=peer, made=month_ago)
     _seed_more_endpoints(seeded, net, app)
     _seed_flow_logs(seeded, app, ana)
-    seed_network(seeded, fidelity, net)
+    _seed_networks(seeded, fidelity, accounts)
     seeded.expected |= {
         ("endpoint-interface-for-gateway-service", waste),
         ("endpoint-interface-for-gateway-service", ddb),
@@ -160,6 +171,16 @@ def seed(session: boto3.Session, fidelity: MotoFidelity, now: dt.datetime) -> Se
         ("vpc-flow-logs-missing", eu_legacy),
     }
     return seeded
+
+
+def _seed_networks(seeded: Seeded, fidelity: MotoFidelity, accounts: dict[str, Account]) -> None:
+    """The Transit Gateways, NAT gateways and Elastic IPs, the peering mesh, the intents."""
+    net, app, ana = accounts["network"], accounts["app-prod"], accounts["analytics"]
+    core, eu_tgw = seed_network(seeded, fidelity, net)
+    seed_web(seeded, app, ORG_ONLY_POLICY)
+    seed_tgw(seeded, fidelity, app, core, eu_tgw)
+    seed_mesh(seeded, ana)
+    record_intents(seeded)
 
 
 def _seed_endpoints(
@@ -252,6 +273,8 @@ def _seed_routing(
         "hub-retired", (net, HUB_REGION, hub), (net, HUB_REGION, retired), made, accept=True
     )
     net.route(HUB_REGION, hub_rt, "10.8.0.0/16", pcx_old)
+    # A hub security group still admits a group of the retired VPC across it.
+    seed_stale_reference(seeded, net, retired, pcx_old)
     net.ec2(HUB_REGION).delete_vpc_peering_connection(VpcPeeringConnectionId=pcx_old)
     fidelity.record_deleted_peering(pcx_old)
     # eu-app kept a route to a NAT gateway that was deleted: a blackhole.

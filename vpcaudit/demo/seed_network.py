@@ -16,7 +16,8 @@ us-east-1, TGW core-tgw (default route-table association and propagation off):
   edge 10.10.1.20 with an Elastic IP (https from anywhere). Associated with "shared".
 - sandbox 10.30.0.0/16: sandbox-api 10.30.1.10. Associated with "shared".
 - TGW route table "prod": shared-services propagated; 172.24/16 static to the TGW peering;
-  10.30/16 a static blackhole (production must not reach the sandbox).
+  0.0.0.0/0 static to shared-services (the hub's way out), with 10.30/16 a static blackhole
+  carved out of it (production must not reach the sandbox).
 - TGW route table "shared": prod-app, shared-services and sandbox propagated; 172.24/16 static
   to the peering, whose attachment is associated here (replies from Europe).
 eu-west-1, TGW eu-tgw, peered with core-tgw (accepted):
@@ -56,23 +57,43 @@ def _https(cidr: str = "", prefix_list: str = "", port: int = 443) -> list[dict[
     return [perm]
 
 
-class _Tgw:
-    """One Transit Gateway: its route tables, attachments and routes, recorded for fidelity."""
+class Tgw:
+    """One Transit Gateway: its route tables, attachments and routes, recorded for fidelity.
+
+    Made with default route-table association and propagation off unless `options` say
+    otherwise; with them on, EC2 makes a default route table (kept as `default_table`, named
+    "NAME-default" in `Seeded.tgw_route_tables`)."""
 
     def __init__(
-        self, net: Account, region: str, name: str, fidelity: MotoFidelity, seeded: Seeded
+        self,
+        owner: Account,
+        region: str,
+        name: str,
+        fidelity: MotoFidelity,
+        seeded: Seeded,
+        *,
+        options: dict[str, str] | None = None,
     ) -> None:
-        self.ec2 = net.ec2(region)
+        self.ec2 = owner.ec2(region)
+        self.owner = owner
         self.region = region
         self.fidelity = fidelity
         self.seeded = seeded
+        options = _OFF if options is None else options
         tgw = self.ec2.create_transit_gateway(
-            Description=name, Options=_OFF, TagSpecifications=name_tag("transit-gateway", name)
+            Description=name, Options=options, TagSpecifications=name_tag("transit-gateway", name)
         )["TransitGateway"]
         self.id = str(tgw["TransitGatewayId"])
+        default = str(tgw["Options"].get("AssociationDefaultRouteTableId", ""))
+        off = options.get("DefaultRouteTableAssociation") == "disable"
+        # With the defaults off, moto's default table is one EC2 would not have made.
         fidelity.record_transit_gateway(
-            self.id, region, tgw["Options"].get("AssociationDefaultRouteTableId", "")
+            self.id, region, default if off else "", owner=owner.account_id
         )
+        self.default_table = "" if off else default
+        if self.default_table:
+            fidelity.record_tgw_table(default, self.id)
+            seeded.tgw_route_tables[f"{name}-default"] = default
         seeded.transit_gateways[name] = self.id
 
     def table(self, name: str) -> str:
@@ -96,15 +117,16 @@ class _Tgw:
         self.seeded.tgw_attachments[vpc] = att
         return str(att)
 
-    def peer(self, accepter: _Tgw, account_id: str) -> str:
-        """Peer with a TGW in another region of the same account, and accept it there."""
+    def peer(self, accepter: Tgw, *, accept: bool = True) -> str:
+        """Request a peering with a TGW in another region, and accept it there (or not)."""
         att = self.ec2.create_transit_gateway_peering_attachment(
             TransitGatewayId=self.id,
             PeerTransitGatewayId=accepter.id,
-            PeerAccountId=account_id,
+            PeerAccountId=accepter.owner.account_id,
             PeerRegion=accepter.region,
         )["TransitGatewayPeeringAttachment"]["TransitGatewayAttachmentId"]
-        accepter.ec2.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)
+        if accept:
+            accepter.ec2.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)
         self.fidelity.record_tgw_peering(att, self.id, accepter.id)
         return str(att)
 
@@ -132,8 +154,9 @@ class _Tgw:
         self.fidelity.record_tgw_route(table, cidr, attachment or "")
 
 
-def seed_network(seeded: Seeded, fidelity: MotoFidelity, net: Account) -> None:
-    """Build the TGW network of the module docstring in the network account."""
+def seed_network(seeded: Seeded, fidelity: MotoFidelity, net: Account) -> tuple[Tgw, Tgw]:
+    """Build the TGW network of the module docstring in the network account: (core-tgw,
+    eu-tgw)."""
     us = net.ec2(HUB_REGION)
     prod = _vpc(net, HUB_REGION, "prod-app", "10.20.0.0/16")
     reports = us.create_subnet(
@@ -146,21 +169,24 @@ def seed_network(seeded: Seeded, fidelity: MotoFidelity, net: Account) -> None:
     eu_shared = _vpc(net, EU_REGION, "eu-shared", "172.24.0.0/16", zones="a")
 
     core, eu_tgw = (
-        _Tgw(net, HUB_REGION, "core-tgw", fidelity, seeded),
-        _Tgw(net, EU_REGION, "eu-tgw", fidelity, seeded),
+        Tgw(net, HUB_REGION, "core-tgw", fidelity, seeded),
+        Tgw(net, EU_REGION, "eu-tgw", fidelity, seeded),
     )
     t_prod, t_shared, t_eu = core.table("prod"), core.table("shared"), eu_tgw.table("eu")
     a_prod = core.attach("prod-app", prod, ("10.20.0.0/16",))
     a_shared = core.attach("shared-services", shared, ("10.10.0.0/16",))
     a_sandbox = core.attach("sandbox", sandbox, ("10.30.0.0/16",))
     a_eu = eu_tgw.attach("eu-shared", eu_shared, ("172.24.0.0/16",))
-    a_peer = core.peer(eu_tgw, net.account_id)
+    a_peer = core.peer(eu_tgw)
     seeded.tgw_attachments["core-eu-peering"] = a_peer
 
     core.associate(t_prod, a_prod)
     core.propagate(t_prod, a_shared)
     core.route(t_prod, "172.24.0.0/16", a_peer)
-    core.route(t_prod, "10.30.0.0/16", None)  # production must not reach the sandbox
+    # What prod sends to the TGW for no other route goes to shared-services, the hub's way out;
+    # the sandbox is carved out of it: production must not reach the sandbox.
+    core.route(t_prod, "0.0.0.0/0", a_shared)
+    core.route(t_prod, "10.30.0.0/16", None)
     for att in (a_shared, a_sandbox, a_peer):
         core.associate(t_shared, att)
     core.propagate(t_shared, a_prod, a_shared, a_sandbox)
@@ -185,6 +211,7 @@ def seed_network(seeded: Seeded, fidelity: MotoFidelity, net: Account) -> None:
     _seed_reports_acl(seeded, net)
     _seed_gateways(seeded, fidelity, net)
     _record_paths(seeded)
+    return core, eu_tgw
 
 
 def _vpc(net: Account, region: str, name: str, cidr: str, zones: str = "ab") -> list[str]:
