@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,10 @@ class Inventory:
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> Inventory:
         """Build the typed inventory from a snapshot's raw items."""
+        # Building allocates hundreds of thousands of frozen models and no reference cycles:
+        # the cyclic collector's passes meanwhile are pure cost (0.8 s of 2 s for 10,000 VPCs).
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             return cls(**build_fields(snap))
         except (KeyError, TypeError, AttributeError) as exc:
@@ -140,6 +145,9 @@ class Inventory:
                 f"snapshot item is missing a field or has a wrong type ({type(exc).__name__}: "
                 f"{exc})"
             ) from None
+        finally:
+            if enabled:
+                gc.enable()
 
     # -- coverage ---------------------------------------------------------------------------
 
