@@ -26,7 +26,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from vpcaudit.commands import keep_for_the_run
 from vpcaudit.evaluate import evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.inventory.models import KIND_OPERATIONS
@@ -35,6 +34,7 @@ from vpcaudit.policy import Policy, parse_policy
 from vpcaudit.rules.base import Rule, RuleOutput
 from vpcaudit.rules.intents import REACHABILITY_INTENT
 from vpcaudit.rules.registry import load_rules
+from vpcaudit.runtime import keep_for_the_run
 from vpcaudit.snapshot import RegionData, Snapshot
 
 RawItem = dict[str, Any]

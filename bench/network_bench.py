@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vpcaudit.inventory import KIND_OPERATIONS, Inventory
 from vpcaudit.network import NetworkModel
+from vpcaudit.runtime import keep_for_the_run
 from vpcaudit.snapshot import RegionData, Snapshot
 
 ACCOUNTS = [f"{100000000000 + i}" for i in range(10)]
@@ -223,6 +224,7 @@ def main() -> None:
     snap, enis = build_snapshot(args.vpcs)
     t0 = time.process_time()
     inv = Inventory.from_snapshot(snap)
+    keep_for_the_run(inv, snap)  # as the CLI does
     t1 = time.process_time()
     model = NetworkModel(inv)
     t2 = time.process_time()

@@ -21,6 +21,7 @@ from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_O
 from vpcaudit.inventory import Inventory
 from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
 from vpcaudit.report import path_report
+from vpcaudit.runtime import keep_for_the_run
 from vpcaudit.snapshot import load_snapshot
 
 __all__ = ["EXIT_INCOMPLETE", "build_parser", "main"]
@@ -74,7 +75,9 @@ def cmd_path(args: argparse.Namespace) -> int:
         from vpcaudit.commands import live_snapshot  # noqa: PLC0415 - scanning needs boto3
 
         snap = live_snapshot(args)
-    model = NetworkModel(Inventory.from_snapshot(snap))
+    inv = Inventory.from_snapshot(snap)
+    keep_for_the_run(inv, snap)
+    model = NetworkModel(inv)
     check_snapshot_kinds(model)
     family = {"ipv4": 4, "ipv6": 6}.get(args.family or "")
     answer = model.path(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import sys
 from typing import Any
@@ -29,6 +28,7 @@ from vpcaudit.progress import BarProgress
 from vpcaudit.report import Format, ReportData, rules_doc
 from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
 from vpcaudit.rules.registry import load_rules
+from vpcaudit.runtime import keep_for_the_run
 from vpcaudit.scan import ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot, drop_repeats, load_snapshot, merge_snapshots
 
@@ -163,15 +163,6 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)\n"
         )
     return EXIT_OK
-
-
-def keep_for_the_run(*objects: object) -> None:
-    """The snapshot and inventory live until the process exits: move them (and everything
-    alive now) out of the cyclic collector's reach, so that full collections triggered while
-    rules allocate do not rescan hundreds of thousands of models each time (0.6 s of a 3 s
-    evaluation of 10,000 VPCs)."""
-    del objects  # named for the reader: gc.freeze takes every live object
-    gc.freeze()
 
 
 def output_plan(args: argparse.Namespace) -> OutputPlan:
