@@ -22,6 +22,10 @@ _DEMO_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIADEMODEMODEMODEMO",
     "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
     "AWS_DEFAULT_REGION": "us-east-1",
+    # moto would load its catalogue of thousands of public AMIs into each of the demo's eight
+    # (account, region) backends, a second and a half of every demo run; the demo's instances
+    # name an AMI id only, and the scanner reads no image.
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 # Settings that would point the demo at a real account or endpoint.
 _CLEARED = (
