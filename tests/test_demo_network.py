@@ -52,9 +52,17 @@ class World:
     raw: boto3.Session
     faithful: boto3.Session
     snapshot: Snapshot
+    fidelity: MotoFidelity
 
     def ec2(self, region: str = HUB_REGION, *, fidelity: bool = True) -> Any:
         return (self.faithful if fidelity else self.raw).client("ec2", region_name=region)
+
+    def ec2_of(self, account: str, *, fidelity: bool = True) -> Any:
+        """A us-east-1 client in another demo account (by name)."""
+        session = assume(boto3.Session(), self.seeded.accounts[account])
+        if fidelity:
+            self.fidelity.install(session)
+        return session.client("ec2", region_name=HUB_REGION)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +72,7 @@ def world() -> Iterator[World]:
         raw, faithful = assume(boto3.Session(), network), assume(boto3.Session(), network)
         fidelity.install(faithful)
         snapshot = _scan(fidelity)
-        yield World(seeded, raw, faithful, snapshot)
+        yield World(seeded, raw, faithful, snapshot, fidelity)
 
 
 def _scan(fidelity: MotoFidelity) -> Snapshot:
@@ -235,6 +243,50 @@ def test_moto_alone_lacks_what_the_fidelity_layer_adds(world: World) -> None:
     raw = _routes(world.ec2(fidelity=False), s["shared"])
     assert {r["Type"] for r in raw} == {"static"}, "moto now propagates TGW routes"
     assert [r.get("TransitGatewayAttachments") for r in raw] == [[]]
+
+
+def test_a_static_route_to_a_deleted_attachment_is_a_blackhole(world: World) -> None:
+    """app-tgw's route to web's deleted attachment: moto keeps it active and the attachment
+    associated; EC2 (and the layer) make it a blackhole and drop the association."""
+    default = world.seeded.tgw_route_tables["app-tgw-default"]
+    web = world.seeded.tgw_attachments["web"]
+    for fidelity, state in ((True, "blackhole"), (False, "active")):
+        ec2 = world.ec2_of("app-prod", fidelity=fidelity)
+        routes = _by_cidr(_routes(ec2, default, ("static",)))
+        assert routes["10.5.0.0/16"][1] == state
+        assocs = ec2.get_transit_gateway_route_table_associations(
+            TransitGatewayRouteTableId=default
+        )["Associations"]
+        assert (web in {a["TransitGatewayAttachmentId"] for a in assocs}) is not fidelity
+    att = world.seeded.tgw_attachments
+    faithful = _by_cidr(_routes(world.ec2_of("app-prod"), default))
+    assert faithful == {
+        "10.1.0.0/16": ("propagated", "active", {att["spoke-a"]}),
+        "10.2.0.0/16": ("propagated", "active", {att["spoke-b"]}),
+        "10.5.0.0/16": ("static", "blackhole", {web}),
+    }
+
+
+def test_group_pairs_across_a_peering_carry_its_status(world: World) -> None:
+    """moto drops UserIdGroupPairs[].PeeringStatus; EC2 (and the layer) report it."""
+
+    def pair(ec2: Any, group: str) -> Any:
+        (found,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+        ((only,),) = [p["UserIdGroupPairs"] for p in found["IpPermissions"]]
+        return only
+
+    groups, peerings = world.seeded.security_groups, world.seeded.peerings
+    stale = pair(world.ec2(), groups["hub/db-from-retired"])
+    assert (stale["VpcPeeringConnectionId"], stale["PeeringStatus"]) == (
+        peerings["hub-retired"],
+        "deleted",
+    )
+    assert "PeeringStatus" not in pair(world.ec2(fidelity=False), groups["hub/db-from-retired"])
+    active = pair(world.ec2_of("analytics"), groups["data-hub/from-project-01"])
+    assert (active["VpcPeeringConnectionId"], active["PeeringStatus"]) == (
+        peerings["data-hub-project-01"],
+        "active",
+    )
 
 
 # -- hosts and filters ----------------------------------------------------------------------
