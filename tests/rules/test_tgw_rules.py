@@ -857,3 +857,21 @@ def test_available_peering_is_not_pending() -> None:
     b = SnapshotBuilder(org_account_ids=ORG)
     b.tgw_peering("tgw-attach-peer", requester=EAST, accepter=WEST)
     assert clean(run_rule(PEERING_PENDING, b.build()))
+
+
+def test_a_pending_peering_is_located_where_it_was_read() -> None:
+    """Found by the demo: the finding sat on the first end by TGW id, even in an account the
+    scan never read, where nobody can act on it or waive it."""
+    b = SnapshotBuilder(org_account_ids=ORG)
+    # The peer TGW sorts first ("tgw-0aaa") but its account is not scanned; only the
+    # requester's copy of the attachment was read.
+    b.scan()
+    b.tgw_peering(
+        "tgw-attach-peer",
+        requester=EAST,
+        accepter=("tgw-0aaa", OTHER_ACCOUNT, OTHER_REGION),
+        state="pendingAcceptance",
+        sides=("requester",),
+    )
+    f = only(run_rule(PEERING_PENDING, b.build()))
+    assert (f.resource.account_id, f.resource.region) == EAST[1:]

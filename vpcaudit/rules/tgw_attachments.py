@@ -207,7 +207,9 @@ def peering_pending(inv: Inventory, params: NoParams) -> RuleOutput:
         described = [_end_evidence(inv, e) for e in ends]
         # Ask to confirm when an end is outside the Organization, or membership is unknown.
         doubtful = any(e["in_organization"] is not True for e in described)
-        account, region = place or ends[0][1:]
+        # Located where the attachment was actually read: the first end by id may be in an
+        # account or region the scan could not see, where no finding can be acted on or matched.
+        account, region = place or min((a.account_id, a.region) for a in seen)
         names = " and ".join(f"{t} ({acct} {reg})" for t, acct, reg in ends)
         if place is not None:
             who = f"it must be accepted in account {account}, {region}, where both ends are"
