@@ -318,3 +318,47 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
         )
         assert r.returncode == 2, (name, r.stderr)
         assert message in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def _pods(doc: dict[str, object]) -> list[dict[str, object]]:
+    spec: dict[str, object] = doc.get("spec") or {}  # type: ignore[assignment]
+    if doc.get("kind") == "CronJob":
+        spec = spec["jobTemplate"]["spec"]  # type: ignore[index]
+    template = spec.get("template") if isinstance(spec, dict) else None
+    return [template["spec"]] if template else []  # type: ignore[index]
+
+
+def test_the_kubernetes_examples_pass_pod_security_restricted_and_hide_the_external_id() -> None:
+    """The sharded Jobs had no securityContext or limits, none set seccomp or turned off the
+    service account token, and the external id was on the command line (/proc/*/cmdline)."""
+    import yaml  # noqa: PLC0415
+
+    deploy = Path(__file__).parent.parent / "docs" / "deploy"
+    pods = [
+        (f.name, pod)
+        for f in sorted(deploy.glob("kubernetes-*.yaml"))
+        for doc in yaml.safe_load_all(f.read_text())
+        for pod in _pods(doc or {})
+    ]
+    assert len(pods) == 3
+    for name, pod in pods:
+        assert pod["automountServiceAccountToken"] is False, name
+        sec = pod["securityContext"]
+        assert sec["runAsNonRoot"] is True and sec["seccompProfile"] == {"type": "RuntimeDefault"}
+        for c in [*pod.get("initContainers", []), *pod["containers"]]:
+            csec = c["securityContext"]
+            assert csec["allowPrivilegeEscalation"] is False, (name, c["name"])
+            assert csec["capabilities"] == {"drop": ["ALL"]}
+            assert csec["readOnlyRootFilesystem"] is True
+            assert c["resources"]["limits"], (name, c["name"])
+            assert not any("external-id" in str(a) for a in c.get("args", [])), (name, c["name"])
+
+
+def test_the_external_id_is_read_from_the_environment(monkeypatch: object) -> None:
+    import pytest  # noqa: PLC0415
+
+    from vpcaudit.args import build_parser  # noqa: PLC0415
+
+    mp: pytest.MonkeyPatch = monkeypatch  # type: ignore[assignment]
+    mp.setenv("VPCAUDIT_EXTERNAL_ID", "from-the-environment")
+    assert build_parser().parse_args(["scan", "--org"]).external_id == "from-the-environment"

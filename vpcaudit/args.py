@@ -150,7 +150,12 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
         metavar="ARN",
         help="assume this role and scan its account (repeatable)",
     )
-    g.add_argument("--external-id", help="ExternalId for every role assumed")
+    g.add_argument(
+        "--external-id",
+        default=os.environ.get("VPCAUDIT_EXTERNAL_ID") or None,
+        help="ExternalId for every role assumed (default $VPCAUDIT_EXTERNAL_ID: an environment "
+        "variable keeps it out of the process list, where command lines are visible)",
+    )
     g.add_argument(
         "--role-session-name",
         default="vpcaudit",
