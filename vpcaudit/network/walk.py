@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vpcaudit.awscli import cli, destination_flag
-from vpcaudit.inventory import NatGateway, Route, RouteTable, Subnet, TgwAttachment, Vpc
+from vpcaudit.inventory import (
+    NatGateway,
+    Route,
+    RouteTable,
+    Subnet,
+    TgwAttachment,
+    TgwRouteTable,
+    Vpc,
+)
 from vpcaudit.network.addr import Addr, contains, parse_ip
 from vpcaudit.network.answer import Component, Hop
 from vpcaudit.network.model import NetworkModel
@@ -149,7 +157,7 @@ class Router:
                 f"(its target no longer exists)",
                 cli(
                     f"aws ec2 delete-route --route-table-id {table.route_table_id} "
-                    f"{_dest_flag(route.destination)} {route.destination}",
+                    f"{destination_flag(route.destination)} {route.destination}",
                     table.region,
                     table.owner_id,
                 )
@@ -574,7 +582,7 @@ class Router:
         if self.nacl is not None and sender.subnet_id != subnet.subnet_id:
             self.nacl(subnet, False, sender.addr)
         self.hop(where("nat-gateway", nat_id, nat.account_id, nat.region), "source NAT")
-        nat_addr = _addr(nat.private_ip) or sender.addr
+        nat_addr = parse_ip(nat.private_ip) or sender.addr
         if self.nacl is not None:
             self.nacl(subnet, True, dst.lookup)
         after = Sender(
@@ -600,7 +608,8 @@ class Router:
             if p.status == "active" and side is not None and p.other(side).vpc_id == dst.vpc.vpc_id:
                 return cli(
                     f"aws ec2 create-route --route-table-id {table.route_table_id} "
-                    f"{_dest_flag(str(block))} {block} --vpc-peering-connection-id {p.peering_id}",
+                    f"{destination_flag(str(block))} {block} "
+                    f"--vpc-peering-connection-id {p.peering_id}",
                     table.region,
                     table.owner_id,
                 )
@@ -608,7 +617,7 @@ class Router:
             if (dst.vpc.vpc_id, tgw) in self.m.vpc_attachments:
                 return cli(
                     f"aws ec2 create-route --route-table-id {table.route_table_id} "
-                    f"{_dest_flag(str(block))} {block} --transit-gateway-id {tgw}",
+                    f"{destination_flag(str(block))} {block} --transit-gateway-id {tgw}",
                     table.region,
                     table.owner_id,
                 )
@@ -617,12 +626,10 @@ class Router:
             f"route {block} in {table.route_table_id}."
         )
 
-    def _tgw_route_fix(self, table: object, dst: Place) -> str:
-        rt = getattr(table, "route_table_id", "")
-        region = getattr(table, "region", "")
-        account = getattr(table, "account_id", "")
+    def _tgw_route_fix(self, table: TgwRouteTable, dst: Place) -> str:
+        rt, region, account = table.route_table_id, table.region, table.account_id
         if dst.vpc is not None:
-            att = self.m.vpc_attachments.get((dst.vpc.vpc_id, getattr(table, "tgw_id", "")))
+            att = self.m.vpc_attachments.get((dst.vpc.vpc_id, table.tgw_id))
             block = next((c for c in dst.vpc.cidrs if contains(c, dst.lookup)), dst.lookup)
             if att is not None:
                 return (
@@ -637,11 +644,3 @@ class Router:
                     + "  # or propagate that attachment into the table"
                 )
         return f"Add a route for {dst.lookup} to {rt}, or propagate the destination's attachment."
-
-
-def _addr(text: str) -> Addr | None:
-    return parse_ip(text) if text else None
-
-
-def _dest_flag(destination: str) -> str:
-    return destination_flag(destination)
