@@ -5,7 +5,10 @@
 #   docker run --rm -v "$PWD/reports:/reports" -e AWS_REGION=us-east-1 vpcaudit
 #   docker run --rm vpcaudit scan --org --report-to s3://audit-bucket/vpcaudit/
 
-ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
+# Pinned by digest (the multi-arch index of the tag), so a re-pushed tag cannot change what is
+# built. The digest is the one published for this tag, as astral-sh/uv-docker-example and other
+# public projects pin it. To move on: `docker buildx imagetools inspect python:<tag>`.
+ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm@sha256:2199a62885a12290dc9c5be3ca0681d367576ab7bf037da120e564723292a2f0
 
 # -- build: wheels for vpcaudit and its pinned dependencies -------------------------------
 FROM ${PYTHON_IMAGE} AS build

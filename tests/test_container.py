@@ -134,3 +134,14 @@ def test_a_bad_s3_destination_is_one_clear_error(
     assert result.stderr.strip().startswith("vpcaudit: error: cannot upload s3://no-such-bucket")
     assert "Traceback" not in result.stderr
     del seeded
+
+
+def test_every_base_image_is_pinned_by_digest() -> None:
+    """Issue 13: a tag can be re-pushed; a digest cannot. Every FROM resolves to name@sha256."""
+    text = DOCKERFILE.read_text()
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)$", text, flags=re.MULTILINE))
+    images = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    assert images
+    for image in images:
+        resolved = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), ""), image)
+        assert re.fullmatch(r"[\w./:-]+@sha256:[0-9a-f]{64}", resolved), image
