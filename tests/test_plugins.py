@@ -68,7 +68,7 @@ def _snapshot(tmp_path: Path) -> Path:
 
 
 def test_plugin_rule_is_listed_with_its_params(plugin_path: Path) -> None:
-    out = _run(plugin_path, "rules", "--format", "json")
+    out = _run(plugin_path, "rules", "--format", "json", "--plugin", PLUGIN_RULE)
     assert out.returncode == 0, out.stderr
     docs = {d["id"]: d for d in json.loads(out.stdout)}
     assert PLUGIN_RULE in docs
@@ -79,10 +79,23 @@ def test_plugin_rule_is_listed_with_its_params(plugin_path: Path) -> None:
 
 
 def test_plugin_rule_runs_on_a_snapshot(plugin_path: Path, tmp_path: Path) -> None:
-    out = _run(plugin_path, "evaluate", str(_snapshot(tmp_path)), "--format", "json")
-    findings = [f for f in json.loads(out.stdout)["findings"] if f["rule_id"] == PLUGIN_RULE]
+    out = _run(
+        plugin_path,
+        "evaluate",
+        str(_snapshot(tmp_path)),
+        "--format",
+        "json",
+        "--plugin",
+        "vpcaudit-example-rules",  # by its package name
+    )
+    doc = json.loads(out.stdout)
+    findings = [f for f in doc["findings"] if f["rule_id"] == PLUGIN_RULE]
     assert [f["resource_id"] for f in findings] == ["vpc-untagged"]
     assert findings[0]["severity"] == "low"
+    # Issue 13: the report names every third-party rule that ran, and where it came from.
+    assert doc["summary"]["third_party_rules_run"] == {
+        PLUGIN_RULE: "vpcaudit-example-rules:vpcaudit_example_rules:OWNER_TAG_MISSING"
+    }
 
 
 def test_plugin_rule_is_configurable_from_a_policy(plugin_path: Path, tmp_path: Path) -> None:
@@ -102,6 +115,57 @@ def test_plugin_rule_is_configurable_from_a_policy(plugin_path: Path, tmp_path: 
     assert bad.stderr.strip() == (
         f"vpcaudit: error: {policy}:4: rule '{PLUGIN_RULE}' has no parameter 'tag_keyy' "
         "(parameters: tag_key)"
+    )
+
+
+def test_an_installed_plugin_nobody_named_is_not_imported(
+    plugin_path: Path, tmp_path: Path
+) -> None:
+    """Issue 13: a third-party rule runs with the scanner's credentials in memory, so it loads
+    only when --plugin or a policy names it; otherwise its module is not even imported."""
+    probe = (
+        "import sys; from vpcaudit.rules.registry import load_rules; rules = load_rules(); "
+        "print('vpcaudit_example_rules' in sys.modules, 'example-vpc-owner-tag-missing' in rules)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), str(Path.cwd())])}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+    snap = _snapshot(tmp_path)
+    plain = _run(plugin_path, "evaluate", str(snap), "--format", "json")
+    doc = json.loads(plain.stdout)
+    assert PLUGIN_RULE not in {f["rule_id"] for f in doc["findings"]}
+    assert doc["summary"]["third_party_rules_run"] == {}
+    listing = _run(plugin_path, "rules")
+    assert PLUGIN_RULE not in listing.stdout
+    assert "1 installed third-party rule(s) not loaded" in listing.stderr
+    assert "vpcaudit-example-rules:vpcaudit_example_rules:OWNER_TAG_MISSING" in listing.stderr
+
+
+def test_a_policy_names_a_plugin_by_its_plugins_list(plugin_path: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("plugins:\n  - vpcaudit-example-rules\n")
+    out = _run(
+        plugin_path,
+        "evaluate",
+        str(_snapshot(tmp_path)),
+        "--format",
+        "json",
+        "--policy",
+        str(policy),
+    )
+    assert PLUGIN_RULE in {f["rule_id"] for f in json.loads(out.stdout)["findings"]}
+
+
+def test_an_unknown_plugin_name_is_one_line_and_exit_2(plugin_path: Path, tmp_path: Path) -> None:
+    out = _run(plugin_path, "evaluate", str(_snapshot(tmp_path)), "--plugin", "example-vpc-owner")
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "vpcaudit: error: no installed rule plugin is named 'example-vpc-owner' (installed: "
+        "example-vpc-owner-tag-missing, vpcaudit-example-rules); did you mean "
+        "'example-vpc-owner-tag-missing'?"
     )
 
 
@@ -140,3 +204,19 @@ def test_every_built_in_rule_says_which_legitimate_designs_it_leaves_alone() -> 
         assert loaded.rule.legitimate, rule_id
         text = rules_doc.render_one(loaded, "table")
         assert "Deliberately not flagged" in text and loaded.rule.legitimate[0][:40] in text
+
+
+def test_every_human_format_names_the_third_party_rules_that_ran(
+    plugin_path: Path, tmp_path: Path
+) -> None:
+    """Issue 13: a reader of any report can tell that code from outside vpcaudit ran."""
+    snap = str(_snapshot(tmp_path))
+    source = "vpcaudit-example-rules:vpcaudit_example_rules:OWNER_TAG_MISSING"
+    table = _run(plugin_path, "evaluate", snap, "--plugin", PLUGIN_RULE, "--no-color")
+    assert f"Third-party rules ran: {PLUGIN_RULE} ({source})" in " ".join(table.stdout.split())
+    md = _run(plugin_path, "evaluate", snap, "--plugin", PLUGIN_RULE, "--format", "markdown")
+    assert f"| Third-party rules run | `{PLUGIN_RULE}` (`{source}`) |" in md.stdout
+    page = _run(plugin_path, "evaluate", snap, "--plugin", PLUGIN_RULE, "--format", "html")
+    assert 'id="checked-third-party"' in page.stdout and source in page.stdout
+    plain = _run(plugin_path, "evaluate", snap, "--format", "markdown")
+    assert "| Third-party rules run | none |" in plain.stdout

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpcaudit.errors import ConfigError
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Finding, Severity, Unverifiable, Violation
-from vpcaudit.policy import Policy
+from vpcaudit.policy import Policy, RuleSettings
 from vpcaudit.rules.base import Rule
+from vpcaudit.rules.sandbox import no_aws_calls
 from vpcaudit.waivers import WaiverReport, apply_waivers
 
 
@@ -54,7 +59,7 @@ def evaluate(inv: Inventory, rules: Mapping[str, Rule[Any]], policy: Policy) -> 
         ran.append(rule_id)
         params = policy.params_for(rule)
         seen: set[str] = set()
-        for out in rule.check(inv, params):
+        for out in _run_rule(rule_id, rule, inv, params):
             if isinstance(out, Unverifiable):
                 unverified.append(UnverifiedCheck(rule_id, out))
                 continue
@@ -81,6 +86,15 @@ def evaluate(inv: Inventory, rules: Mapping[str, Rule[Any]], policy: Policy) -> 
     return Evaluation(tuple(waived), tuple(_dedupe(unverified)), tuple(ran), report)
 
 
+def _run_rule(
+    rule_id: str, rule: Rule[Any], inv: Inventory, params: Any
+) -> list[Violation | Unverifiable]:
+    """Everything one rule yields, with AWS calls refused while it runs (rules read the
+    inventory only; a plugin's own boto3 client would not carry the read-only guard)."""
+    with no_aws_calls(f"rule {rule_id}"):
+        return list(rule.check(inv, params))
+
+
 def _unverified_key(u: UnverifiedCheck) -> tuple[str, str, str, str, str]:
     r = u.item.resource
     return (u.rule_id, r.account_id, r.region, r.resource_id, u.item.reason)
@@ -97,3 +111,53 @@ def _dedupe(items: list[UnverifiedCheck]) -> list[UnverifiedCheck]:
 def at_or_above(findings: tuple[Finding, ...], threshold: Severity) -> list[Finding]:
     """Unsuppressed findings whose severity is at or above the threshold."""
     return [f for f in findings if not f.suppressed and f.severity.rank >= threshold.rank]
+
+
+def rules_switched_off(
+    known: Iterable[str], only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> frozenset[str]:
+    """The rule ids --rules (run only these) and --skip-rules leave out; each pattern is an id
+    or a glob, and one that matches no rule is a ConfigError naming the close ids."""
+    ids = sorted(known)
+    for flag, patterns in (("--rules", only), ("--skip-rules", skip)):
+        for pattern in patterns:
+            if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+                raise ConfigError(
+                    f"{flag} {pattern!r} matches no rule{_did_you_mean(pattern, ids)}"
+                )
+    chosen = {i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in only)} if only else set(ids)
+    return frozenset(
+        i for i in ids if i not in chosen or any(fnmatch.fnmatchcase(i, p) for p in skip)
+    )
+
+
+def _did_you_mean(pattern: str, ids: list[str]) -> str:
+    # A glob is compared by its literal head, with each id cut to the same length, so
+    # "peerng-*" still finds the peering-* rules.
+    head = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    glob = head != pattern
+    scored = sorted(
+        (
+            max(
+                difflib.SequenceMatcher(None, pattern, i).ratio(),
+                difflib.SequenceMatcher(None, head, i[: len(head)]).ratio() if glob else 0.0,
+            ),
+            i,
+        )
+        for i in ids
+    )
+    close = [i for score, i in reversed(scored) if score >= 0.75][:3]
+    return (
+        f"; did you mean {', '.join(close)}? (see `vpcaudit rules`)"
+        if close
+        else (" (see `vpcaudit rules`)")
+    )
+
+
+def with_rules_off(policy: Policy, off: Iterable[str]) -> Policy:
+    """The policy with these rules disabled, as a later policy file would disable them (no
+    source file is added: the command line is not a policy file)."""
+    off = sorted(off)
+    if not off:
+        return policy
+    return policy.merged(Policy({r: RuleSettings(enabled=False) for r in off}))
