@@ -74,7 +74,7 @@ def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str], mentions: s
         (["scan", "--org", "--accounts", "12345"], "12345"),
         (["rules", "no-such-rule"], "no-such-rule"),
         (["frobnicate"], "frobnicate"),
-        ([], ""),
+        # Bare `vpcaudit` prints its help instead: tests/test_first_user.py.
     ],
 )
 def test_bad_arguments(argv: list[str], mentions: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -306,8 +306,6 @@ def _no_regions(doc: dict[str, Any]) -> None:
         (_region_without_account, "account_id"),
         (_region_not_an_object, "snapshot"),
         (_resources_not_a_list, "vpcs"),
-        (_item_without_id, "VpcId"),
-        (_item_of_wrong_shape, "snapshot"),
         (_bad_timestamp, "yesterday"),
         (_gap_missing_fields, "snapshot"),
     ],
@@ -322,6 +320,28 @@ def test_malformed_snapshot(
     edit(doc)
     snap = _write(tmp_path / "bad.json", doc)
     usage_error(["evaluate", str(snap)], capsys, mentions)
+
+
+@pytest.mark.parametrize(
+    ("edit", "mentions"),
+    [(_item_without_id, "VpcId is missing"), (_item_of_wrong_shape, "peerings item pcx-1")],
+)
+def test_malformed_item_is_a_defect_not_an_error(
+    edit: Callable[[dict[str, Any]], None],
+    mentions: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13: one malformed item leaves out that item, as a coverage gap naming it; the rest
+    of the snapshot is still evaluated, and the scan reads as incomplete (exit 3)."""
+    doc = _snapshot_doc()
+    edit(doc)
+    snap = _write(tmp_path / "bad.json", doc)
+    assert cli.main(["evaluate", str(snap), "--format", "json"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["scan"]["complete"] is False
+    defects = [g for g in out["scan"]["gaps"] if g["error_code"] == "MalformedSnapshotItem"]
+    assert len(defects) == 1 and mentions in defects[0]["message"], defects
 
 
 @pytest.mark.parametrize(

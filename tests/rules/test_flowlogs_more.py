@@ -82,7 +82,7 @@ def test_failed_delivery_is_flagged_with_the_error_message() -> None:
     }
     assert f.message.endswith(f": {ROLE_ERROR} ({DELIVERY_ERRORS['access error']}).")
     assert f.remediation.startswith("aws ec2 describe-flow-logs --flow-log-ids fl-1 ")
-    assert f.remediation.endswith(f"--region {REGION}  # as account {ACCOUNT}")
+    assert f"--flow-log-ids fl-1 --region {REGION}  # as account {ACCOUNT}" in f.remediation
 
 
 def test_failed_delivery_without_a_message_and_to_cloudwatch() -> None:

@@ -236,7 +236,7 @@ def test_item7_variant_firehose_in_another_region() -> None:
     f = only(run_rules(FLOW_RULES, snap))
     assert f.rule_id == "flow-logs-delivery-failed"
     assert f.evidence["destination"] == stream
-    assert f.remediation.endswith(f"--region {OTHER_REGION}  # as account {ACCOUNT}")
+    assert f"--flow-log-ids fl-fh --region {OTHER_REGION}  # as account {ACCOUNT}" in f.remediation
 
 
 def test_item7_the_documented_meanings_are_the_three_aws_values() -> None:

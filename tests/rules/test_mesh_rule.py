@@ -165,7 +165,7 @@ def test_group_of_six_is_reported_with_its_mesh_gap_and_cost() -> None:
     assert any("estimate" in a for a in cost["assumptions"])
     assert "peering is still cheaper by $225.00 a month" in f.message
     assert f.remediation.splitlines()[0] == cmd(
-        'aws ec2 create-transit-gateway --description "Hub for the 6 VPCs peered with vpc-000"'
+        "aws ec2 create-transit-gateway --description 'Hub for the 6 VPCs peered with vpc-000'"
     )
 
 

@@ -307,6 +307,9 @@ def _seed_routing(
         accept=False,
     )
     fidelity.fail_peering(pcx_dr, "Failed due to overlapping CIDR range")
+    # A lab VPC that took the same range without any peering: a planning note (the overlap of
+    # the two peered above is peering-cidr-overlap's finding, not this one's).
+    lab, _, _ = ana.vpc(EU_REGION, "analytics-lab", "10.3.0.0/16", zones="ab")
     # hub-spoke-a resolves private DNS both ways (correct); the other peerings do not.
     _enable_remote_dns(net, app, pcx["hub-spoke-a"])
     seeded.expected |= {
@@ -318,6 +321,7 @@ def _seed_routing(
         ("peering-cidr-overlap", pcx_dr),
         ("vpc-cidr-overlap", seeded.vpcs["analytics"]),
         ("vpc-cidr-overlap", dr),
+        ("vpc-cidr-overlap", lab),
         ("peering-external-account", pcx["hub-partner"]),
         ("peering-dns-resolution-disabled", pcx["hub-spoke-b"]),
         ("peering-dns-resolution-disabled", pcx["hub-eu-app"]),

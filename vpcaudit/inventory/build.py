@@ -32,6 +32,7 @@ from vpcaudit.inventory.models import (
     _tags,
     parse_time,
 )
+from vpcaudit.inventory.quarantine import quarantine
 from vpcaudit.snapshot import RawItem, Snapshot
 
 _ROUTE_TARGETS = (
@@ -121,6 +122,9 @@ def _unique(items: Iterable[Any], key: Any) -> tuple[Any, ...]:
 
 def build_fields(snap: Snapshot) -> dict[str, Any]:
     """Every field of an Inventory, read from the snapshot's raw items."""
+    # Malformed items leave here, as gaps: everything below reads well-formed items only, and
+    # counts a quarantined item's kind as not read in its account and region.
+    snap = quarantine(snap)
     vpcs: list[Vpc] = []
     subnets: list[Subnet] = []
     tables: list[RouteTable] = []

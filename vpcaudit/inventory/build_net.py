@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from vpcaudit.inventory.models import KIND_OPERATIONS, Network, TgwAttachment, _net
@@ -145,7 +145,7 @@ def _tgw_route(raw: RawItem) -> TgwRoute:
     )
 
 
-def _by_table(items: list[RawItem]) -> dict[str, list[RawItem]]:
+def _by_table(items: Sequence[RawItem]) -> dict[str, list[RawItem]]:
     out: dict[str, list[RawItem]] = defaultdict(list)
     for raw in items:
         out[str(raw.get("TransitGatewayRouteTableId", ""))].append(raw)
@@ -173,7 +173,7 @@ def fully_read(failed: Failed, acct: str, region: str, res: Any, kind: str) -> b
 
 
 def _tgw_tables(
-    acct: str, region: str, res: dict[str, list[RawItem]], routes_read: bool
+    acct: str, region: str, res: Mapping[str, Sequence[RawItem]], routes_read: bool
 ) -> Iterator[TgwRouteTable]:
     routes = _by_table(res.get("tgw_routes", []))
     assocs = _by_table(res.get("tgw_associations", []))
@@ -242,7 +242,7 @@ def _address(acct: str, region: str, raw: RawItem) -> ElasticIp:
 
 
 def _prefix_lists(
-    acct: str, region: str, res: dict[str, list[RawItem]], read: bool
+    acct: str, region: str, res: Mapping[str, Sequence[RawItem]], read: bool
 ) -> Iterator[PrefixList]:
     entries: dict[str, list[Network]] = defaultdict(list)
     for raw in res.get("prefix_list_entries", []):

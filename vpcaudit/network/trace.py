@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from vpcaudit.awscli import cli
+from vpcaudit.awscli import cli, q
 from vpcaudit.inventory import NetworkInterface, SgRule, Subnet, Vpc
 from vpcaudit.network.addr import Addr, parse_ip
 from vpcaudit.network.answer import CODES, Component, Hop, PathAnswer, Verdict
@@ -374,8 +374,8 @@ class Trace:
             f"no {direction} rule of {ids} on {eni.eni_id} allows {flow.describe()} "
             f"{'to' if egress else 'from'} {who}",
             cli(
-                f"aws ec2 authorize-security-group-{direction} --group-id {eni.group_ids[0]} "
-                f"--ip-permissions '{perm}'",
+                f"aws ec2 authorize-security-group-{q(direction)} "
+                f"--group-id {q(eni.group_ids[0])} --ip-permissions {q(perm)}",
                 eni.region,
                 eni.owner_id or eni.account_id,
             ),
@@ -407,7 +407,7 @@ class Trace:
         rule = "*" if verdict.rule_number == FINAL_RULE else str(verdict.rule_number)
         number = max(1, min(verdict.rule_number, FINAL_RULE) - 1)
         ports = flow.ports[0] if flow.protocol in ("6", "17") else None
-        port_arg = f" --port-range From={ports[0]},To={ports[1]}" if ports else ""
+        port_args = f" --port-range {q(f'From={ports[0]},To={ports[1]}')}" if ports else ""
         cidr_flag = "--ipv6-cidr-block" if peer.version == 6 else "--cidr-block"
         width = 128 if peer.version == 6 else 32
         raise Stop(
@@ -419,9 +419,9 @@ class Trace:
                 " — the reply to the client's ephemeral ports" if flow.ports == (EPHEMERAL,) else ""
             ),
             cli(
-                f"aws ec2 create-network-acl-entry --network-acl-id {acl.nacl_id} "
-                f"--{'egress' if egress else 'ingress'} --rule-number {number} "
-                f"--protocol {flow.protocol}{port_arg} {cidr_flag} {peer}/{width} "
+                f"aws ec2 create-network-acl-entry --network-acl-id {q(acl.nacl_id)} "
+                f"--{q('egress' if egress else 'ingress')} --rule-number {q(number)} "
+                f"--protocol {q(flow.protocol)}{port_args} {q(cidr_flag)} {q(f'{peer}/{width}')} "
                 "--rule-action allow",
                 acl.region,
                 acl.owner_id or acl.account_id,

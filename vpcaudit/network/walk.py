@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vpcaudit.awscli import cli, destination_flag
+from vpcaudit.awscli import cli, destination_flag, q
 from vpcaudit.inventory import (
     NatGateway,
     Route,
@@ -156,8 +156,8 @@ class Router:
                 f"route {route.destination} -> {target} in {table.route_table_id} is a blackhole "
                 f"(its target no longer exists)",
                 cli(
-                    f"aws ec2 delete-route --route-table-id {table.route_table_id} "
-                    f"{destination_flag(route.destination)} {route.destination}",
+                    f"aws ec2 delete-route --route-table-id {q(table.route_table_id)} "
+                    f"{q(destination_flag(route.destination))} {q(route.destination)}",
                     table.region,
                     table.owner_id,
                 )
@@ -181,7 +181,7 @@ class Router:
                     f"is active",
                     cli(
                         "aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id "
-                        f"{p.peering_id}",
+                        f"{q(p.peering_id)}",
                         side.region,
                         side.owner_id,
                     )
@@ -416,8 +416,8 @@ class Router:
                 f"cannot reach {tgw_id}",
                 cli(
                     "aws ec2 modify-transit-gateway-vpc-attachment "
-                    f"--transit-gateway-attachment-id {att.attachment_id} "
-                    f"--add-subnet-ids <a subnet of {vpc.vpc_id} in {sender.az}>",
+                    f"--transit-gateway-attachment-id {q(att.attachment_id)} "
+                    f"--add-subnet-ids <a subnet of {q(vpc.vpc_id)} in {q(sender.az)}>",
                     att.region,
                     att.resource_owner_id or att.account_id,
                 ),
@@ -448,7 +448,7 @@ class Router:
                 cli(
                     "aws ec2 associate-transit-gateway-route-table "
                     "--transit-gateway-route-table-id <route table>"
-                    f" --transit-gateway-attachment-id {att.attachment_id}",
+                    f" --transit-gateway-attachment-id {q(att.attachment_id)}",
                     att.region,
                     owner,
                 ),
@@ -479,8 +479,8 @@ class Router:
                 rtc,
                 f"route {route.destination} in {table.route_table_id} is a blackhole",
                 cli(
-                    f"aws ec2 delete-transit-gateway-route --transit-gateway-route-table-id "
-                    f"{table.route_table_id} --destination-cidr-block {route.destination}",
+                    "aws ec2 delete-transit-gateway-route --transit-gateway-route-table-id "
+                    f"{q(table.route_table_id)} --destination-cidr-block {q(route.destination)}",
                     att.region,
                     owner,
                 )
@@ -607,17 +607,17 @@ class Router:
             side = p.side(vpc.vpc_id)
             if p.status == "active" and side is not None and p.other(side).vpc_id == dst.vpc.vpc_id:
                 return cli(
-                    f"aws ec2 create-route --route-table-id {table.route_table_id} "
-                    f"{destination_flag(str(block))} {block} "
-                    f"--vpc-peering-connection-id {p.peering_id}",
+                    f"aws ec2 create-route --route-table-id {q(table.route_table_id)} "
+                    f"{q(destination_flag(str(block)))} {q(block)} "
+                    f"--vpc-peering-connection-id {q(p.peering_id)}",
                     table.region,
                     table.owner_id,
                 )
         for tgw in self.m.tgws_of_vpc.get(vpc.vpc_id, ()):
             if (dst.vpc.vpc_id, tgw) in self.m.vpc_attachments:
                 return cli(
-                    f"aws ec2 create-route --route-table-id {table.route_table_id} "
-                    f"{destination_flag(str(block))} {block} --transit-gateway-id {tgw}",
+                    f"aws ec2 create-route --route-table-id {q(table.route_table_id)} "
+                    f"{q(destination_flag(str(block)))} {q(block)} --transit-gateway-id {q(tgw)}",
                     table.region,
                     table.owner_id,
                 )
@@ -635,9 +635,9 @@ class Router:
                 return (
                     cli(
                         "aws ec2 create-transit-gateway-route "
-                        f"--transit-gateway-route-table-id {rt} "
-                        f"--destination-cidr-block {block} --transit-gateway-attachment-id "
-                        f"{att.attachment_id}",
+                        f"--transit-gateway-route-table-id {q(rt)} "
+                        f"--destination-cidr-block {q(block)} --transit-gateway-attachment-id "
+                        f"{q(att.attachment_id)}",
                         region,
                         account,
                     )

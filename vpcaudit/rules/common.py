@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vpcaudit.awscli import cli, destination_flag
+from vpcaudit.awscli import cli, destination_flag, dq, note, q, words
 from vpcaudit.inventory import (
     Endpoint,
     FlowLog,
@@ -20,7 +20,7 @@ from vpcaudit.inventory import (
 from vpcaudit.model import ResourceRef
 from vpcaudit.network import NetworkModel
 
-__all__ = ["cli", "destination_flag"]
+__all__ = ["cli", "destination_flag", "dq", "note", "q", "words"]
 
 
 def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
@@ -31,6 +31,13 @@ def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
 def sorted_tags(tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """Tags as a sorted tuple of pairs (hashable, stable)."""
     return tuple(sorted(tags.items()))
+
+
+def vpc_label(vpc: Vpc) -> str:
+    """ "VPC vpc-... (name)", or "Default VPC ..." for the VPC AWS creates in each region (a
+    reader treats it differently: often unused, and deleted rather than fixed)."""
+    name = f" ({vpc.name})" if vpc.name else ""
+    return f"{'Default VPC' if vpc.is_default else 'VPC'} {vpc.vpc_id}{name}"
 
 
 def vpc_ref(vpc: Vpc) -> ResourceRef:

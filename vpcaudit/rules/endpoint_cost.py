@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from vpcaudit.inventory import Endpoint, Inventory
 from vpcaudit.model import Severity, Violation
 from vpcaudit.rules.base import RuleOutput, rule
-from vpcaudit.rules.common import GONE_STATES, cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.common import GONE_STATES, cli, endpoint_live, endpoint_ref, note, q, words
 
 # Gateway endpoints exist for these two services only.
 _GATEWAY_SERVICE = re.compile(
@@ -197,7 +197,7 @@ def _lingering(
         },
         # It carries nothing, so deleting it cuts no link.
         remediation=cli(
-            f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep.endpoint_id}",
+            f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {q(ep.endpoint_id)}",
             ep.region,
             ep.account_id,
         ),
@@ -283,20 +283,22 @@ def _remediation(
     where = (ep.region, ep.account_id)
     create = ""
     if not gateways:
-        tables = " ".join(t.route_table_id for t in inv.serving_route_tables(ep.vpc_id))
+        tables = words(t.route_table_id for t in inv.serving_route_tables(ep.vpc_id))
         create = cli(
-            f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {ep.vpc_id} "
-            f"--service-name {ep.service_name}"
-            + (f" --route-table-ids {tables}" if tables else ""),
+            f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {q(ep.vpc_id)} "
+            f"--service-name {q(ep.service_name)}"
+            + (" --route-table-ids " + tables if tables else ""),
             *where,
         )
     if uses:
         # A use the rule sees: say what to check and how to keep it, never delete.
         enis = " ".join(ep.network_interface_ids) or "its network interfaces"
         lines = [
-            f"# {ep.endpoint_id} may carry traffic a gateway endpoint cannot "
-            f"({'; '.join(uses)}): check what reaches it (VPC flow logs of {enis}) and keep "
-            f"it for that traffic."
+            note(
+                f"# {ep.endpoint_id} may carry traffic a gateway endpoint cannot "
+                f"({'; '.join(uses)}): check what reaches it (VPC flow logs of {enis}) and keep "
+                f"it for that traffic."
+            )
         ]
         if create:
             lines += ["# In-VPC clients can use a free gateway endpoint meanwhile:", create]
@@ -306,26 +308,32 @@ def _remediation(
                 "endpoint), in-VPC clients resolve the service to the gateway endpoint and "
                 "on-premises clients keep this one:",
                 cli(
-                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
+                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
                     f"--dns-options PrivateDnsOnlyForInboundResolverEndpoint=true",
                     *where,
                 ),
             ]
         elif gateways:
             lines.append(
-                f"# In-VPC clients already use the gateway endpoint ({', '.join(gateways)}): "
-                f"private DNS is off here, so only clients given this endpoint's own DNS "
-                f"names use it."
+                note(
+                    f"# In-VPC clients already use the gateway endpoint ({', '.join(gateways)}): "
+                    f"private DNS is off here, so only clients given this endpoint's own DNS "
+                    f"names use it."
+                )
             )
         return "\n".join(lines)
     lines = [create] if create else []
     if unchecked:
         lines.append(
-            f"# {', '.join(unchecked)} could not be read: first confirm nothing outside the "
-            f"VPC (VPN, Direct Connect, Client VPN, peering, Transit Gateway, Cloud WAN) "
-            f"uses {ep.endpoint_id}, then:"
+            note(
+                f"# {', '.join(unchecked)} could not be read: first confirm nothing outside the "
+                f"VPC (VPN, Direct Connect, Client VPN, peering, Transit Gateway, Cloud WAN) "
+                f"uses {ep.endpoint_id}, then:"
+            )
         )
-    lines.append(cli(f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep.endpoint_id}", *where))
+    lines.append(
+        cli(f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {q(ep.endpoint_id)}", *where)
+    )
     return "\n".join(lines)
 
 

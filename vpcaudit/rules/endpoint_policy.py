@@ -10,7 +10,7 @@ from typing import Any
 from vpcaudit.inventory import Endpoint, Inventory
 from vpcaudit.model import Severity, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref, q
 
 # Condition keys that bound a policy to an organization or account: a Deny of everything
 # outside them (the data perimeter) restricts an Allow of everything.
@@ -101,7 +101,7 @@ def policy_full_access(inv: Inventory, params: NoParams) -> RuleOutput:
                 "statement": statement,
             },
             remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
                 f"--policy-document file://endpoint-policy.json",
                 ep.region,
                 ep.account_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from vpcaudit.inventory import Endpoint, Inventory
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref
+from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref, note, q
 from vpcaudit.rules.endpoint_cost import (
     _AWS_SERVICE,
     _GATEWAY_SERVICE,
@@ -67,7 +67,7 @@ def sg_open(inv: Inventory, params: NoParams) -> RuleOutput:
                     "open_ingress": list(sg.open_ingress),
                 },
                 remediation=cli(
-                    f"aws ec2 revoke-security-group-ingress --group-id {gid} "
+                    f"aws ec2 revoke-security-group-ingress --group-id {q(gid)} "
                     f"--ip-permissions <the open permission>",
                     ep.region,
                     ep.account_id,
@@ -130,7 +130,8 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
         hub = _hub_signals(inv, ep)
         outside = _admits_from_outside(inv, ep) if hub else []
         enable = cli(
-            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} --private-dns-enabled",
+            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
+            "--private-dns-enabled",
             ep.region,
             ep.account_id,
         )
@@ -151,12 +152,14 @@ def private_dns_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
             )
             remediation = "\n".join(
                 [
-                    f"# Check the Route 53 private hosted zones {ep.vpc_id} uses: if one is "
-                    f"for the service's name (the shared hub endpoint pattern), leave private "
-                    f"DNS off and the zone as it is.",
+                    note(
+                        f"# Check the Route 53 private hosted zones {ep.vpc_id} uses: if one is "
+                        f"for the service's name (the shared hub endpoint pattern), leave private "
+                        f"DNS off and the zone as it is."
+                    ),
                     cli(
-                        f"aws route53 list-hosted-zones-by-vpc --vpc-id {ep.vpc_id} "
-                        f"--vpc-region {ep.region}",
+                        f"aws route53 list-hosted-zones-by-vpc --vpc-id {q(ep.vpc_id)} "
+                        f"--vpc-region {q(ep.region)}",
                         ep.region,
                         ep.account_id,
                     ),
@@ -257,8 +260,8 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
         vpc_zones = sorted({s.availability_zone for s in subnets})
         where = f" ({zones[0]})" if zones else ""
         add = cli(
-            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-            f"--add-subnet-ids <subnet-in-another-az>",
+            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
+            "--add-subnet-ids <subnet-in-another-az>",
             ep.region,
             ep.account_id,
         )
@@ -270,11 +273,14 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
             )
             remediation = "\n".join(
                 [
-                    f"# Every subnet of {ep.vpc_id} is in {zones[0]}, and an endpoint can only "
-                    f"use the VPC's subnets: create one in another zone first, then add it.",
+                    note(
+                        f"# Every subnet of {ep.vpc_id} is in {zones[0]}, and an endpoint can "
+                        f"only use the VPC's subnets: create one in another zone first, then add "
+                        f"it."
+                    ),
                     cli(
-                        f"aws ec2 create-subnet --vpc-id {ep.vpc_id} "
-                        f"--availability-zone <another-zone> --cidr-block <free-block-of-the-vpc>",
+                        f"aws ec2 create-subnet --vpc-id {q(ep.vpc_id)} "
+                        "--availability-zone <another-zone> --cidr-block <free-block-of-the-vpc>",
                         ep.region,
                         ep.account_id,
                     ),

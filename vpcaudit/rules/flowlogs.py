@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from vpcaudit.inventory import FlowLog, Inventory, Vpc
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cidr_strs, cli, flow_log_ref, vpc_ref
+from vpcaudit.rules.common import cidr_strs, cli, flow_log_ref, q, vpc_label, vpc_ref
 
 # -- shared facts ---------------------------------------------------------------------------
 
@@ -133,7 +133,7 @@ def flow_logs_missing(inv: Inventory, params: FlowLogsMissingParams) -> RuleOutp
         yield Violation(
             resource=vpc_ref(vpc),
             message=(
-                f"VPC {vpc.vpc_id}{f' ({vpc.name})' if vpc.name else ''} has no active flow "
+                f"{vpc_label(vpc)} has no active flow "
                 f"log: its traffic is not recorded"
                 + (f"; only {len(others)} interface-level log(s) exist" if others else "")
                 + "."
@@ -146,9 +146,9 @@ def flow_logs_missing(inv: Inventory, params: FlowLogsMissingParams) -> RuleOutp
                 "other_flow_logs": others,
             },
             remediation=cli(
-                f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {vpc.vpc_id} "
-                f"--traffic-type ALL --log-destination-type s3 "
-                f"--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
+                f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {q(vpc.vpc_id)} "
+                "--traffic-type ALL --log-destination-type s3 "
+                "--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
                 vpc.region,
                 vpc.account_id,
             ),
@@ -207,8 +207,8 @@ def delivery_failed(inv: Inventory, params: NoParams) -> RuleOutput:
                 "meaning": meaning,
             },
             remediation=cli(
-                f"aws ec2 describe-flow-logs --flow-log-ids {f.flow_log_id}  # then fix the "
-                f"delivery role, the destination's policy or the quota the error names",
+                f"aws ec2 describe-flow-logs --flow-log-ids {q(f.flow_log_id)}  # then fix the "
+                "delivery role, the destination's policy or the quota the error names",
                 f.region,
                 f.account_id,
             ),
@@ -275,8 +275,8 @@ def partial_traffic(inv: Inventory, params: NoParams) -> RuleOutput:
                 "flow_logs": [f.flow_log_id for f in partial],
             },
             remediation=cli(
-                f"aws ec2 create-flow-logs --resource-type {_resource_type(resource_id)} "
-                f"--resource-ids {resource_id} --traffic-type {missing} "
+                f"aws ec2 create-flow-logs --resource-type {q(_resource_type(resource_id))} "
+                f"--resource-ids {q(resource_id)} --traffic-type {q(missing)} "
                 f"{_destination_args(first)}",
                 first.region,
                 first.account_id,
@@ -312,14 +312,17 @@ def _destination_args(f: FlowLog) -> str:
     dest = f.destination
     if f.destination_type == "cloud-watch-logs":
         where = (
-            f"--log-destination {dest}" if dest.startswith("arn:") else f"--log-group-name {dest}"
+            f"--log-destination {q(dest)}"
+            if dest.startswith("arn:")
+            else f"--log-group-name {q(dest)}"
         )
         return (
-            f"--log-destination-type cloud-watch-logs {where} "
-            f"--deliver-logs-permission-arn <delivery-role-arn>"
+            "--log-destination-type cloud-watch-logs "
+            + where
+            + " --deliver-logs-permission-arn <delivery-role-arn>"
         )
     if f.destination_type in ("s3", "kinesis-data-firehose") and dest:
-        return f"--log-destination-type {f.destination_type} --log-destination {dest}"
+        return f"--log-destination-type {q(f.destination_type)} --log-destination {q(dest)}"
     return "--log-destination-type s3 --log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/"
 
 
@@ -372,9 +375,9 @@ def subnet_only(inv: Inventory, params: NoParams) -> RuleOutput:
             ),
             evidence={"vpc_name": vpc.name, "logged_subnets": logged, "unlogged_subnets": dark},
             remediation=cli(
-                f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {vpc.vpc_id} "
-                f"--traffic-type ALL --log-destination-type s3 "
-                f"--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
+                f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {q(vpc.vpc_id)} "
+                "--traffic-type ALL --log-destination-type s3 "
+                "--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
                 vpc.region,
                 vpc.account_id,
             ),
@@ -463,13 +466,13 @@ def destination_missing(inv: Inventory, params: NoParams) -> RuleOutput:
             continue
         if f.destination:
             account, region, group = _log_group(f)
-            fix = cli(f"aws logs create-log-group --log-group-name {group}", region, account)
+            fix = cli(f"aws logs create-log-group --log-group-name {q(group)}", region, account)
         else:
             fix = cli(
-                f"aws ec2 create-flow-logs --resource-type {_resource_type(f.resource_id)} "
-                f"--resource-ids {f.resource_id} --traffic-type {f.traffic_type or 'ALL'} "
+                f"aws ec2 create-flow-logs --resource-type {q(_resource_type(f.resource_id))} "
+                f"--resource-ids {q(f.resource_id)} --traffic-type {q(f.traffic_type or 'ALL')} "
                 f"{_destination_args(f)} && aws ec2 delete-flow-logs --flow-log-ids "
-                f"{f.flow_log_id}",
+                f"{q(f.flow_log_id)}",
                 f.region,
                 f.account_id,
             )

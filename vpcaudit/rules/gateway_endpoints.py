@@ -12,7 +12,16 @@ from vpcaudit.inventory import Endpoint, Inventory, RouteTable
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.network import Component, NetworkModel, PathAnswer, Verdict
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref, network_of, route_table_ref
+from vpcaudit.rules.common import (
+    cli,
+    endpoint_live,
+    endpoint_ref,
+    network_of,
+    note,
+    q,
+    route_table_ref,
+    words,
+)
 
 
 @rule(
@@ -84,9 +93,10 @@ def gateway_unused(inv: Inventory, params: NoParams) -> RuleOutput:
                 "serving_route_tables": tables,
                 "associated_route_tables": associated,
             },
+            # A placeholder for the reader to fill in when no table is known.
             remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-route-table-ids {' '.join(tables) or '<route-table-id>'}",
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
+                "--add-route-table-ids " + (words(tables) or "<route-table-id>"),
                 ep.region,
                 ep.account_id,
             ),
@@ -163,8 +173,8 @@ def gateway_partial(inv: Inventory, params: NoParams) -> RuleOutput:
                 "missing_subnets": _subnets_using(inv, ep.vpc_id, missing),
             },
             remediation=cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-route-table-ids {' '.join(ids)}",
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
+                f"--add-route-table-ids {words(ids)}",
                 ep.region,
                 ep.account_id,
             ),
@@ -390,8 +400,8 @@ def _gateway_fix(inv: Inventory, t: RouteTable, services: tuple[str, ...] | list
             lines.append(
                 cli(
                     f"aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway "
-                    f"--vpc-id {t.vpc_id} --service-name com.amazonaws.{t.region}.{s} "
-                    f"--route-table-ids {t.route_table_id}",
+                    f"--vpc-id {q(t.vpc_id)} --service-name {q(f'com.amazonaws.{t.region}.{s}')} "
+                    f"--route-table-ids {q(t.route_table_id)}",
                     t.region,
                     t.owner_id,
                 )
@@ -399,14 +409,16 @@ def _gateway_fix(inv: Inventory, t: RouteTable, services: tuple[str, ...] | list
             continue
         if not _allows_everything(ep.policy_document):
             lines.append(
-                f"# {ep.endpoint_id}'s endpoint policy is not full access: check that it allows "
-                f"what {t.route_table_id}'s subnets reach in {s} today (through the NAT "
-                f"gateway), or they lose it once their traffic goes through the endpoint"
+                note(
+                    f"# {ep.endpoint_id}'s endpoint policy is not full access: check that it "
+                    f"allows what {t.route_table_id}'s subnets reach in {s} today (through the "
+                    f"NAT gateway), or they lose it once their traffic goes through the endpoint"
+                )
             )
         lines.append(
             cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep.endpoint_id} "
-                f"--add-route-table-ids {t.route_table_id}",
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
+                f"--add-route-table-ids {q(t.route_table_id)}",
                 ep.region,
                 ep.account_id,
             )

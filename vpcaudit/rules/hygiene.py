@@ -18,7 +18,7 @@ from vpcaudit.inventory import (
 )
 from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, destination_flag, sorted_tags
+from vpcaudit.rules.common import cli, destination_flag, q, sorted_tags
 
 # Peering states after which a group reference across the peering can never work again.
 _ENDED = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
@@ -140,8 +140,8 @@ def _revoke(g: SecurityGroup, r: SgRule, account: str) -> str:
     perm["UserIdGroupPairs"] = [pair]
     direction = "egress" if r.egress else "ingress"
     return cli(
-        f"aws ec2 revoke-security-group-{direction} --group-id {g.group_id} "
-        f"--ip-permissions '{json.dumps([perm], separators=(',', ':'))}'",
+        f"aws ec2 revoke-security-group-{q(direction)} --group-id {q(g.group_id)} "
+        f"--ip-permissions {q(json.dumps([perm], separators=(',', ':')))}",
         g.region,
         account,
     )
@@ -249,8 +249,8 @@ def _unreferenced_finding(
     tables = sorted({t.route_table_id for t in refs})
     steps = [
         cli(
-            f"aws ec2 delete-route --route-table-id {t.route_table_id} "
-            f"{destination_flag(r.destination)} {r.destination}",
+            f"aws ec2 delete-route --route-table-id {q(t.route_table_id)} "
+            f"{q(destination_flag(r.destination))} {q(r.destination)}",
             t.region,
             t.owner_id,
         )
@@ -262,7 +262,7 @@ def _unreferenced_finding(
     ]
     steps.append(
         cli(
-            f"aws ec2 delete-nat-gateway --nat-gateway-id {n.nat_gateway_id}",
+            f"aws ec2 delete-nat-gateway --nat-gateway-id {q(n.nat_gateway_id)}",
             n.region,
             ref.account_id,
         )
@@ -270,11 +270,13 @@ def _unreferenced_finding(
     if allocation.startswith("eipalloc-"):
         steps += [
             cli(
-                f"aws ec2 wait nat-gateway-deleted --nat-gateway-ids {n.nat_gateway_id}",
+                f"aws ec2 wait nat-gateway-deleted --nat-gateway-ids {q(n.nat_gateway_id)}",
                 n.region,
                 ref.account_id,
             ),
-            cli(f"aws ec2 release-address --allocation-id {allocation}", n.region, ref.account_id),
+            cli(
+                f"aws ec2 release-address --allocation-id {q(allocation)}", n.region, ref.account_id
+            ),
         ]
     why = (
         f"only route table(s) {', '.join(tables)}, which no subnet uses, route to it"
@@ -358,16 +360,16 @@ def eip_unassociated(inv: Inventory, params: EipParams) -> RuleOutput:
                 "monthly_cost_usd": monthly,
             },
             remediation=cli(
-                f"aws ec2 release-address --allocation-id {e.allocation_id}"
+                f"aws ec2 release-address --allocation-id {q(e.allocation_id)}"
                 if e.allocation_id.startswith("eipalloc-")
-                else f"aws ec2 release-address --public-ip {e.public_ip}",
+                else f"aws ec2 release-address --public-ip {q(e.public_ip)}",
                 e.region,
                 e.account_id,
             )
             + "\nor, if it is held on purpose: "
             + cli(
-                f"aws ec2 create-tags --resources {e.allocation_id} "
-                f"--tags Key={params.ignore_tag},Value=held-on-purpose",
+                f"aws ec2 create-tags --resources {q(e.allocation_id)} "
+                f"--tags {q(f'Key={params.ignore_tag},Value=held-on-purpose')}",
                 e.region,
                 e.account_id,
             ),

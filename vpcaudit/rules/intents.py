@@ -39,7 +39,7 @@ from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.network import NetworkModel, PathAnswer, Verdict
 from vpcaudit.policy_intents import SECTION_FIELD, SERVICES, Intent, Selector
 from vpcaudit.rules.base import RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of, sorted_tags
+from vpcaudit.rules.common import cli, network_of, q, sorted_tags
 from vpcaudit.rules.intent_paths import HopKinds, cut_points, restated_for, route_text
 from vpcaudit.rules.intent_select import SubnetIndex
 
@@ -375,14 +375,14 @@ class _Check:
         )
         if existing:
             return cli(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {existing[0]} "
-                f"--add-route-table-ids {table.route_table_id}",
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(existing[0])} "
+                f"--add-route-table-ids {q(table.route_table_id)}",
                 s.region,
                 account,
             )
         return cli(
-            f"aws ec2 create-vpc-endpoint --vpc-id {s.vpc_id} --vpc-endpoint-type Gateway "
-            f"--service-name {name} --route-table-ids {table.route_table_id}",
+            f"aws ec2 create-vpc-endpoint --vpc-id {q(s.vpc_id)} --vpc-endpoint-type Gateway "
+            f"--service-name {q(name)} --route-table-ids {q(table.route_table_id)}",
             s.region,
             account,
         )

@@ -10,7 +10,7 @@ from typing import Any
 from vpcaudit.inventory import Inventory, Peering, PeeringSide, ec2_arn
 from vpcaudit.model import ResourceRef, Severity, Violation
 from vpcaudit.rules.base import RuleOutput, rule
-from vpcaudit.rules.common import cli, vpc_ref
+from vpcaudit.rules.common import cli, note, q, vpc_ref
 
 # Service Quotas code of "Active VPC peering connections per VPC" (service code vpc).
 PEERING_QUOTA_CODE = "L-7E9ECCDB"
@@ -118,13 +118,13 @@ def quota_near(inv: Inventory, params: QuotaParams) -> RuleOutput:
             why = f"{count / params.quota:.0%} of the quota of {params.quota}"
         raise_to = cli(
             "aws service-quotas request-service-quota-increase --service-code vpc "
-            f"--quota-code {PEERING_QUOTA_CODE} --desired-value {params.adjustable_to}",
+            f"--quota-code {q(PEERING_QUOTA_CODE)} --desired-value {q(params.adjustable_to)}",
             ref.region,
             ref.account_id,
         )
         check = cli(
-            f"aws service-quotas get-service-quota --service-code vpc "
-            f"--quota-code {PEERING_QUOTA_CODE}",
+            "aws service-quotas get-service-quota --service-code vpc "
+            f"--quota-code {q(PEERING_QUOTA_CODE)}",
             ref.region,
             ref.account_id,
         )
@@ -325,8 +325,8 @@ def _mesh_finding(
         },
         remediation=(
             cli(
-                f'aws ec2 create-transit-gateway --description "Hub for the {n} VPCs peered '
-                f'with {home}"',
+                "aws ec2 create-transit-gateway --description "
+                + q(f"Hub for the {n} VPCs peered with {home}"),
                 ref.region,
                 ref.account_id,
             )
@@ -334,8 +334,10 @@ def _mesh_finding(
             "create-transit-gateway-vpc-attachment), move the peering routes to it table by "
             "table, and delete the peerings"
             + (
-                f"; the group spans {len(regions)} Regions: one Transit Gateway per Region, "
-                "peered (aws ec2 create-transit-gateway-peering-attachment)"
+                note(
+                    f"; the group spans {len(regions)} Regions: one Transit Gateway per Region, "
+                    "peered (aws ec2 create-transit-gateway-peering-attachment)"
+                )
                 if len(regions) > 1
                 else ""
             )

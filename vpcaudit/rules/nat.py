@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from vpcaudit.inventory import Inventory, NatGateway, RouteTable, Subnet
 from vpcaudit.model import Severity, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, destination_flag, route_table_ref
+from vpcaudit.rules.common import cli, destination_flag, dq, note, q, route_table_ref
 
 
 @rule(
@@ -151,7 +151,7 @@ class _Crossing:
                 f"they pay cross-AZ data transfer for nothing, and a failure of "
                 f"{self.nat_zone} takes their internet egress with it."
             )
-            steps = self.reroute(inv, self.local.nat_gateway_id)
+            steps = self.reroute(inv, q(self.local.nat_gateway_id))
         else:
             why = (
                 f"the VPC has no NAT gateway in {self.zone}. One NAT gateway saves the hourly "
@@ -182,48 +182,52 @@ class _Crossing:
             discriminator=self.zone,
         )
 
-    def reroute(self, inv: Inventory, target: str) -> list[str]:
-        """Point the zone's subnets at target: in place when the table serves only them."""
+    def reroute(self, inv: Inventory, target_word: str) -> list[str]:
+        """Point the zone's subnets at a NAT gateway: in place when the table serves only them.
+
+        target_word is a shell word: a quoted id, or "$NAT" for one made by an earlier step.
+        """
         t = self.table
         if self.table_zones == {self.zone}:
             return [
                 _cli(
                     t,
-                    f"aws ec2 replace-route --route-table-id {t.route_table_id} "
-                    f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target}",
+                    f"aws ec2 replace-route --route-table-id {q(t.route_table_id)} "
+                    f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target_word}",
                 )
             ]
         # Changing a table other zones use would send them across instead: the zone gets a
         # copy of the table with every route, so no other link is cut.
         steps = [
-            f"# {t.route_table_id} also serves other zones: give {self.zone} its own copy.",
+            note(f"# {t.route_table_id} also serves other zones: give {self.zone} its own copy."),
             _capture(
                 t,
                 "RTB",
-                f"aws ec2 create-route-table --vpc-id {t.vpc_id} "
+                f"aws ec2 create-route-table --vpc-id {q(t.vpc_id)} "
                 "--query RouteTable.RouteTableId --output text",
             ),
             _cli(
                 t,
                 'aws ec2 create-route --route-table-id "$RTB" '
-                f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target}",
+                f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {target_word}",
             ),
             *_copy_routes(inv, t),
         ]
         for s in sorted(self.subnets, key=lambda s: s.subnet_id):
             if s.subnet_id not in t.subnet_ids:
                 cmd = 'aws ec2 associate-route-table --route-table-id "$RTB" '
-                cmd += f"--subnet-id {s.subnet_id}"
+                cmd += f"--subnet-id {q(s.subnet_id)}"
             else:
                 # The association id is not in the scan: look it up where it is needed.
                 query = (
-                    f"\"RouteTables[0].Associations[?SubnetId=='{s.subnet_id}']"
-                    '.RouteTableAssociationId"'
+                    f"RouteTables[0].Associations[?SubnetId=='{s.subnet_id}']"
+                    ".RouteTableAssociationId"
                 )
                 cmd = (
                     'aws ec2 replace-route-table-association --route-table-id "$RTB" '
-                    f"--association-id $(aws ec2 describe-route-tables --route-table-ids "
-                    f"{t.route_table_id} --query {query} --output text --region {t.region})"
+                    "--association-id $(aws ec2 describe-route-tables --route-table-ids "
+                    f"{q(t.route_table_id)} --query {dq(query)} --output text "
+                    f"--region {q(t.region)})"
                 )
             steps.append(_cli(t, cmd))
         return steps
@@ -234,15 +238,17 @@ class _Crossing:
         steps = ["# If one NAT gateway for the VPC is a deliberate cost choice, waive this."]
         if self.nat.connectivity == "private":
             home = min(s.subnet_id for s in self.subnets)
-            create = f"aws ec2 create-nat-gateway --connectivity-type private --subnet-id {home}"
+            create = f"aws ec2 create-nat-gateway --connectivity-type private --subnet-id {q(home)}"
         else:
             public = _public_subnet(inv, t, self.zone)
             if public is None:
                 return [
                     *steps,
-                    f"# Otherwise: a NAT gateway in {self.zone} needs a public subnet "
-                    f"there, and {t.vpc_id} has none; create one, a NAT gateway in it "
-                    f"(aws ec2 create-nat-gateway), and route these subnets to it.",
+                    note(
+                        f"# Otherwise: a NAT gateway in {self.zone} needs a public subnet "
+                        f"there, and {t.vpc_id} has none; create one, a NAT gateway in it "
+                        f"(aws ec2 create-nat-gateway), and route these subnets to it."
+                    ),
                 ]
             steps.append(
                 _capture(
@@ -251,10 +257,10 @@ class _Crossing:
                     "aws ec2 allocate-address --domain vpc --query AllocationId --output text",
                 )
             )
-            create = f'aws ec2 create-nat-gateway --subnet-id {public} --allocation-id "$EIP"'
+            create = f'aws ec2 create-nat-gateway --subnet-id {q(public)} --allocation-id "$EIP"'
         return [
             *steps,
-            _capture(t, "NAT", f"{create} --query NatGateway.NatGatewayId --output text"),
+            _capture(t, "NAT", create + " --query NatGateway.NatGatewayId --output text"),
             _cli(t, 'aws ec2 wait nat-gateway-available --nat-gateway-ids "$NAT"'),
             *self.reroute(inv, '"$NAT"'),
         ]
@@ -266,7 +272,7 @@ def _cli(t: RouteTable, command: str) -> str:
 
 def _capture(t: RouteTable, var: str, command: str) -> str:
     """A command whose output a shell variable keeps for the next steps."""
-    return f"{var}=$({command} --region {t.region})  # as account {t.owner_id}"
+    return var + "=$(" + command + f" --region {q(t.region)})  # as account {note(t.owner_id)}"
 
 
 # Route target type -> the create-route option that names it ("gateway" is decided by id).
@@ -294,21 +300,24 @@ def _copy_routes(inv: Inventory, t: RouteTable) -> list[str]:
             continue
         if r.origin == "EnableVgwRoutePropagation":
             cmd = 'aws ec2 enable-vgw-route-propagation --route-table-id "$RTB" '
-            cmd += f"--gateway-id {r.target_id}"
+            cmd += f"--gateway-id {q(r.target_id)}"
         elif r.target_id in gateway_endpoints:
             # A gateway endpoint's route comes with associating the table, not create-route.
-            cmd = f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {r.target_id} "
+            cmd = f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(r.target_id)} "
             cmd += '--add-route-table-ids "$RTB"'
         else:
             flag = _TARGET_FLAGS.get(r.target_type)
             if r.target_type == "gateway":
                 flag = "--vpc-endpoint-id" if r.target_id.startswith("vpce-") else "--gateway-id"
             if flag is None:
-                out.append(f"# copy by hand: {r.destination} -> {r.target_id or r.target_type}")
+                out.append(
+                    note(f"# copy by hand: {r.destination} -> {r.target_id or r.target_type}")
+                )
                 continue
             cmd = (
-                f'aws ec2 create-route --route-table-id "$RTB" '
-                f"{destination_flag(r.destination)} {r.destination} {flag} {r.target_id}"
+                'aws ec2 create-route --route-table-id "$RTB" '
+                f"{q(destination_flag(r.destination))} {q(r.destination)} {q(flag)} "
+                f"{q(r.target_id)}"
             )
         line = _cli(t, cmd)
         if line not in out:

@@ -14,7 +14,9 @@ from vpcaudit.rules.common import (
     cli,
     destination_flag,
     network_of,
+    note,
     peering_ref,
+    q,
     route_table_ref,
     side_evidence,
 )
@@ -112,48 +114,56 @@ def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
         req, acc = p.requester, p.accepter
         scope = peer_scope(inv, req.owner_id, params.trusted_accounts)
         accept = cli(
-            f"aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+            f"aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id {q(p.peering_id)}",
             acc.region,
             acc.owner_id,
         )
         reject = cli(
-            f"aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id {p.peering_id}",
+            f"aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id {q(p.peering_id)}",
             acc.region,
             acc.owner_id,
         )
         lapse = "let it lapse" + (f" (at {stamp})" if stamp and (hours_left or 0) > 0 else "")
-        note = ""
+        aside = ""
         if scope == "external":
             # Not ours to hurry: the safe outcome is that it lapses (one problem, one finding:
             # peering-external-account grades the outsider).
             severity = Severity.LOW
-            note = (
+            aside = (
                 f" The requester, account {req.owner_id}, is outside the Organization: letting "
                 "the request lapse is the safe outcome unless its owner confirms it is wanted "
                 "(peering-external-account reports the account)."
             )
-            remediation = (
-                f"# Confirm with the owner of account {req.owner_id} (outside the Organization) "
-                "that this request is expected.\n"
-                "# Only if it is wanted, accept it:\n"
-                f"{accept}\n"
-                f"# Otherwise reject it, or {lapse}:\n"
-                f"{reject}"
+            remediation = "\n".join(
+                [
+                    note(
+                        f"# Confirm with the owner of account {req.owner_id} (outside the "
+                        "Organization) that this request is expected."
+                    ),
+                    "# Only if it is wanted, accept it:",
+                    accept,
+                    note(f"# Otherwise reject it, or {lapse}:"),
+                    reject,
+                ]
             )
         elif scope == "unknown":
             if severity is Severity.HIGH:
                 severity = Severity.MEDIUM
-            note = (
+            aside = (
                 f" The requester, account {req.owner_id}, was not scanned and the "
                 f"{_membership(inv)}: it may be a sibling account or an outsider."
             )
-            remediation = (
-                f"# Confirm the requester account {req.owner_id} first (scan with --org to know "
-                "the Organization's members, or ask its owner).\n"
-                "# If it is one of yours or a wanted partner, accept it:\n"
-                f"{accept}\n"
-                f"# Otherwise reject it, or {lapse}:\n"
-                f"{reject}"
+            remediation = "\n".join(
+                [
+                    note(
+                        f"# Confirm the requester account {req.owner_id} first (scan with --org "
+                        "to know the Organization's members, or ask its owner)."
+                    ),
+                    "# If it is one of yours or a wanted partner, accept it:",
+                    accept,
+                    note(f"# Otherwise reject it, or {lapse}:"),
+                    reject,
+                ]
             )
         else:
             remediation = f"{accept}\nor, if unwanted: {reject}"
@@ -161,7 +171,7 @@ def pending_expiring(inv: Inventory, params: PendingParams) -> RuleOutput:
             resource=peering_ref(p, _seen_side(inv, p)),
             message=(
                 f"Peering {p.peering_id} from {req.vpc_id} ({req.owner_id}) "
-                f"awaits acceptance by account {acc.owner_id} in {acc.region}; {when}." + note
+                f"awaits acceptance by account {acc.owner_id} in {acc.region}; {when}." + aside
             ),
             evidence={
                 "status": p.status,
@@ -365,7 +375,8 @@ def inactive_lingering(inv: Inventory, params: NoParams) -> RuleOutput:
             },
             remediation="\n".join(
                 cli(
-                    f"aws ec2 delete-route --route-table-id {rtb} {destination_flag(d)} {d}",
+                    f"aws ec2 delete-route --route-table-id {q(rtb)} "
+                    f"{q(destination_flag(d))} {q(d)}",
                     t.region,
                     t.owner_id,
                 )

@@ -13,7 +13,9 @@ from vpcaudit.rules.base import NoParams, RuleOutput, rule
 from vpcaudit.rules.common import (
     cli,
     network_of,
+    note,
     peering_ref,
+    q,
 )
 
 
@@ -105,21 +107,26 @@ def dns_resolution_disabled(inv: Inventory, params: NoParams) -> RuleOutput:
                     f"through {p.peering_id}"
                 )
             command = cli(
-                f"aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id "
-                f"{p.peering_id} {flags[name]} AllowDnsResolutionFromRemoteVpc=true",
+                "aws ec2 modify-vpc-peering-connection-options --vpc-peering-connection-id "
+                f"{q(p.peering_id)} {q(flags[name])} AllowDnsResolutionFromRemoteVpc=true",
                 s.region,
                 s.owner_id,
             )
             if not peer_read:
                 commands.append(
-                    f"# {peer.vpc_id}'s route tables were not read: confirm it routes "
-                    f"{s.vpc_id}'s CIDR through {p.peering_id} before turning this on"
+                    note(
+                        f"# {peer.vpc_id}'s route tables were not read: confirm it routes "
+                        f"{s.vpc_id}'s CIDR through {p.peering_id} before turning this on"
+                    )
                 )
             elif not _peer_routes_to(inv, p, peer):
                 commands.append(
-                    f"# {peer.vpc_id} has no active route through {p.peering_id}: turning this "
-                    f"on would make {s.vpc_id}'s public hostnames resolve to private addresses "
-                    f"{peer.vpc_id} cannot reach; add its routes first, or leave it off"
+                    note(
+                        f"# {peer.vpc_id} has no active route through {p.peering_id}: turning "
+                        f"this on would make {s.vpc_id}'s public hostnames resolve to private "
+                        f"addresses {peer.vpc_id} cannot reach; add its routes first, or leave "
+                        "it off"
+                    )
                 )
             commands.append(command)
         needed = bool(signs)

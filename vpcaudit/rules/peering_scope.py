@@ -12,7 +12,9 @@ from vpcaudit.model import Severity, Violation
 from vpcaudit.rules.base import RuleOutput, rule
 from vpcaudit.rules.common import (
     cli,
+    note,
     peering_ref,
+    q,
     side_evidence,
 )
 
@@ -102,8 +104,8 @@ def external_account(inv: Inventory, params: ExternalParams) -> RuleOutput:
                 continue
             inbound = p.status == "pending-acceptance" and theirs is p.requester
             action = cli(
-                f"aws ec2 {'reject' if inbound else 'delete'}-vpc-peering-connection "
-                f"--vpc-peering-connection-id {p.peering_id}",
+                f"aws ec2 {q('reject' if inbound else 'delete')}-vpc-peering-connection "
+                f"--vpc-peering-connection-id {q(p.peering_id)}",
                 ours.region,
                 ours.owner_id,
             )
@@ -115,8 +117,12 @@ def external_account(inv: Inventory, params: ExternalParams) -> RuleOutput:
                 if p.status == "active":
                     # Deleting an active peering cuts a working link: confirm it first.
                     remediation = (
-                        f"# Confirm account {theirs.owner_id} is not a wanted partner (list one "
-                        "in trusted_accounts); only if it is not, delete the peering:\n" + action
+                        note(
+                            f"# Confirm account {theirs.owner_id} is not a wanted partner (list "
+                            "one in trusted_accounts); only if it is not, delete the peering:"
+                        )
+                        + "\n"
+                        + action
                     )
             else:
                 where = f"which was not scanned ({_membership(inv)})"
@@ -124,9 +130,12 @@ def external_account(inv: Inventory, params: ExternalParams) -> RuleOutput:
                 severity = Severity.LOW
                 ask = " Confirm this account: it may belong to the same Organization."
                 remediation = (
-                    f"# Confirm account {theirs.owner_id}: scan with --org to know the "
-                    "Organization's members, or list it in trusted_accounts if it is a wanted "
-                    "partner.\n"
+                    note(
+                        f"# Confirm account {theirs.owner_id}: scan with --org to know the "
+                        "Organization's members, or list it in trusted_accounts if it is a wanted "
+                        "partner."
+                    )
+                    + "\n"
                     "# Only if it is neither, "
                     + ("reject the request (or let it lapse):\n" if inbound else "delete it:\n")
                     + action

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from vpcaudit.awscli import cli, destination_flag
+from vpcaudit.awscli import cli, destination_flag, note, q
 from vpcaudit.inventory import (
     Inventory,
     Network,
@@ -281,18 +281,18 @@ def _fix(peering_id: str, table: RouteTable, cidr: str, current: Route | None) -
     where = (table.region, table.owner_id)
     if current is None:
         return cli(
-            f"aws ec2 create-route --route-table-id {table.route_table_id} {flag} {cidr} "
-            f"--vpc-peering-connection-id {peering_id}",
+            f"aws ec2 create-route --route-table-id {q(table.route_table_id)} {q(flag)} {q(cidr)} "
+            f"--vpc-peering-connection-id {q(peering_id)}",
             *where,
         )
     if current.target_id == peering_id or not current.is_active:
         # The route exists but carries nothing (a blackhole): replacing it cuts no link.
         return cli(
-            f"aws ec2 replace-route --route-table-id {table.route_table_id} {flag} {cidr} "
-            f"--vpc-peering-connection-id {peering_id}",
+            f"aws ec2 replace-route --route-table-id {q(table.route_table_id)} {q(flag)} {q(cidr)} "
+            f"--vpc-peering-connection-id {q(peering_id)}",
             *where,
         )
-    return (
+    return note(
         f"# {table.route_table_id} sends {cidr} to {current.target_id or current.target_type}: "
         f"replace that route (aws ec2 replace-route) only if the replies should use "
         f"{peering_id} instead"

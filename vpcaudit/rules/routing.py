@@ -26,8 +26,10 @@ from vpcaudit.rules.common import (
     destination_flag,
     peer_cidrs,
     peering_ref,
+    q,
     route_table_ref,
     side_evidence,
+    vpc_label,
     vpc_ref,
 )
 
@@ -114,8 +116,8 @@ def route_blackhole(inv: Inventory, params: NoParams) -> RuleOutput:
                 },
                 severity=severity,
                 remediation=cli(
-                    f"aws ec2 delete-route --route-table-id {t.route_table_id} "
-                    f"{destination_flag(r.destination)} {r.destination}",
+                    f"aws ec2 delete-route --route-table-id {q(t.route_table_id)} "
+                    f"{q(destination_flag(r.destination))} {q(r.destination)}",
                     t.region,
                     t.owner_id,
                 ),
@@ -231,8 +233,8 @@ def route_not_transitive(inv: Inventory, params: NoParams) -> RuleOutput:
                 "peer": side_evidence(inv, peer),
             },
             remediation=cli(
-                f"aws ec2 delete-route --route-table-id {t.route_table_id} "
-                f"{destination_flag(str(dest))} {dest}",
+                f"aws ec2 delete-route --route-table-id {q(t.route_table_id)} "
+                f"{q(destination_flag(str(dest)))} {q(dest)}",
                 t.region,
                 t.owner_id,
             ),
@@ -330,9 +332,9 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                 line
                 for line in [
                     cli(
-                        f"aws ec2 create-route --route-table-id {t.route_table_id} "
-                        f"{destination_flag(str(c))} {c} "
-                        f"--vpc-peering-connection-id {p.peering_id}",
+                        f"aws ec2 create-route --route-table-id {q(t.route_table_id)} "
+                        f"{q(destination_flag(str(c)))} {q(c)} "
+                        f"--vpc-peering-connection-id {q(p.peering_id)}",
                         t.region,
                         t.owner_id,
                     )
@@ -342,8 +344,8 @@ def route_too_broad(inv: Inventory, params: NoParams) -> RuleOutput:
                 ]
                 + [
                     cli(
-                        f"aws ec2 delete-route --route-table-id {t.route_table_id} "
-                        f"{destination_flag(str(dest))} {dest}",
+                        f"aws ec2 delete-route --route-table-id {q(t.route_table_id)} "
+                        f"{q(destination_flag(str(dest)))} {q(dest)}",
                         t.region,
                         t.owner_id,
                     )
@@ -380,6 +382,10 @@ def _uncovered(dest: Network, blocks: list[Network]) -> list[Network]:
     return sorted(rest, key=lambda n: (n.prefixlen, int(n.network_address)))
 
 
+_ENDED = frozenset({"rejected", "expired", "deleted", "deleting"})
+"""Peering states in which nothing is connected any more."""
+
+
 @rule(
     id="peering-cidr-overlap",
     title="Peered VPCs with overlapping CIDR blocks",
@@ -408,7 +414,7 @@ def peering_cidr_overlap(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag peerings (not ended) whose two sides' CIDR sets overlap."""
     del params
     for p in inv.peerings:
-        if p.status in {"rejected", "expired", "deleted", "deleting"}:
+        if p.status in _ENDED:
             continue
         a, b = peer_cidrs(inv, p.requester), peer_cidrs(inv, p.accepter)
         overlaps = sorted(f"{x} ~ {y}" for x in a for y in b if _overlap(x, y))
@@ -476,6 +482,8 @@ class CidrOverlapParams:
         """A shared VPC seen from several accounts: one VPC, which does not overlap itself.""",
         """Isolated copies of one address plan (identical development or test stacks that never
         connect): a planning note graded info, never a defect.""",
+        """Two VPCs with a peering between them that has not ended: peering-cidr-overlap reports
+        their overlap, once, with what it breaks.""",
     ),
 )
 def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
@@ -487,16 +495,29 @@ def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
     )
     hits: dict[str, list[tuple[Network, Vpc]]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
+    peers = _peered(inv)
+    room = params.sample + max((len(p) for p in peers.values()), default=0)
     for version in (4, 6):
-        _sweep([b for b in blocks if b[0].version == version], params.sample, hits, counts)
+        _sweep([b for b in blocks if b[0].version == version], room, hits, counts)
+    # One problem, one finding: an overlap between two peered VPCs is peering-cidr-overlap's
+    # (it says what breaks); this rule keeps the overlaps nothing connects yet.
+    by_id = {v.vpc_id: v for v in vpcs}
+    for vpc_id, others in peers.items():
+        if vpc_id not in by_id:
+            continue
+        mine = by_id[vpc_id].cidrs
+        counts[vpc_id] -= sum(
+            _overlap(x, y) for o in others if o in by_id for x in mine for y in by_id[o].cidrs
+        )
+        hits[vpc_id] = [h for h in hits[vpc_id] if h[1].vpc_id not in others]
     for v in vpcs:
-        if not counts.get(v.vpc_id):
+        if counts.get(v.vpc_id, 0) <= 0:
             continue
         sample = hits[v.vpc_id][: params.sample]
         yield Violation(
             resource=vpc_ref(v),
             message=(
-                f"VPC {v.vpc_id}{f' ({v.name})' if v.name else ''} overlaps "
+                f"{vpc_label(v)} overlaps "
                 f"{counts[v.vpc_id]} other VPC block(s)"
                 + (  # sample: 0 names none, and the message lists no empty "e.g."
                     ", e.g. "
@@ -521,6 +542,16 @@ def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
             },
             remediation="Re-address before these VPCs ever need to connect.",
         )
+
+
+def _peered(inv: Inventory) -> dict[str, set[str]]:
+    """VPC id -> the VPCs it has a peering with that has not ended (peering-cidr-overlap's)."""
+    peers: dict[str, set[str]] = defaultdict(set)
+    for p in inv.peerings:
+        if p.status not in _ENDED:
+            peers[p.requester.vpc_id].add(p.accepter.vpc_id)
+            peers[p.accepter.vpc_id].add(p.requester.vpc_id)
+    return peers
 
 
 def _unique_vpcs(inv: Inventory) -> list[Vpc]:

@@ -18,7 +18,7 @@ from vpcaudit.inventory import (
 from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of
+from vpcaudit.rules.common import cli, network_of, q
 
 # -- shared by the Transit Gateway rules ----------------------------------------------------
 
@@ -178,7 +178,7 @@ def default_route_table_open(inv: Inventory, params: NoParams) -> RuleOutput:
                 "default_table_propagations": list(default.propagations) if default else [],
             },
             remediation=cli(
-                f"aws ec2 modify-transit-gateway --transit-gateway-id {tgw.tgw_id} --options "
+                f"aws ec2 modify-transit-gateway --transit-gateway-id {q(tgw.tgw_id)} --options "
                 "DefaultRouteTableAssociation=disable,DefaultRouteTablePropagation=disable",
                 tgw.region,
                 tgw.owner_id,
@@ -259,7 +259,7 @@ def auto_accept_shared(inv: Inventory, params: NoParams) -> RuleOutput:
             "default_propagation": tgw.default_propagation,
         }
         fix = cli(
-            f"aws ec2 modify-transit-gateway --transit-gateway-id {tgw.tgw_id} "
+            f"aws ec2 modify-transit-gateway --transit-gateway-id {q(tgw.tgw_id)} "
             "--options AutoAcceptSharedAttachments=disable",
             tgw.region,
             tgw.owner_id,
@@ -386,9 +386,9 @@ def flow_logs_missing(inv: Inventory, params: NoParams) -> RuleOutput:
                 "vpcs_logged": vpcs_logged,
             },
             remediation=cli(
-                f"aws ec2 create-flow-logs --resource-type TransitGateway --resource-ids "
-                f"{tgw.tgw_id} --log-destination-type s3 --log-destination "
-                f"arn:{partition_of(tgw.region)}:s3:::<log-bucket>/tgw-flow-logs/",
+                "aws ec2 create-flow-logs --resource-type TransitGateway --resource-ids "
+                f"{q(tgw.tgw_id)} --log-destination-type s3 --log-destination "
+                f"arn:{q(partition_of(tgw.region))}:s3:::<log-bucket>/tgw-flow-logs/",
                 tgw.region,
                 tgw.owner_id,
             ),

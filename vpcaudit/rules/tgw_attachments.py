@@ -9,7 +9,7 @@ from vpcaudit.inventory import Inventory, TgwAttachment, TgwRouteTable, ec2_arn
 from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of
+from vpcaudit.rules.common import cli, network_of, note, q
 from vpcaudit.rules.tgw import attachment_ref, owner_of, routed_to, tables_of, tables_read
 
 # -- tgw-attachment-unassociated ------------------------------------------------------------
@@ -138,14 +138,16 @@ def _associate(
     tgw = model.tgws.get(tgw_id)
     ids = [t.route_table_id for t in tables]
     default = tgw.association_default_rt if tgw is not None else ""
-    target = ids[0] if len(ids) == 1 else default if default in ids else "<route-table-id>"
+    target = ids[0] if len(ids) == 1 else default if default in ids else ""
     lines = []
-    if target == "<route-table-id>" and ids:
-        lines.append(f"# choose the route table of its segment among {', '.join(ids)}")
+    if not target and ids:
+        lines.append(note(f"# choose the route table of its segment among {', '.join(ids)}"))
+    # A placeholder for the reader to fill in when the table cannot be chosen.
+    target_word = q(target) if target else "<route-table-id>"
     lines.append(
         cli(
             "aws ec2 associate-transit-gateway-route-table --transit-gateway-route-table-id "
-            f"{target} --transit-gateway-attachment-id {att.attachment_id}",
+            f"{target_word} --transit-gateway-attachment-id {q(att.attachment_id)}",
             att.region,
             owner,
         )
@@ -156,7 +158,7 @@ def _associate(
         by = att.resource_owner_id or att.account_id
         if att.resource_type == "peering":
             by = owner
-        command = delete.format(id=att.attachment_id, resource=att.resource_id)
+        command = delete.format(id=q(att.attachment_id), resource=q(att.resource_id))
         lines.append("# or, if nothing uses it, delete it (this stops the charge):")
         lines.append(cli(command, att.region, by))
     return "\n".join(lines)
@@ -285,15 +287,15 @@ def _accept(att_id: str, ends: list[End], place: tuple[str, str] | None, doubtfu
     """The accept command where the accepter is (for each end, when that is not known)."""
     command = (
         "aws ec2 accept-transit-gateway-peering-attachment "
-        f"--transit-gateway-attachment-id {att_id}"
+        f"--transit-gateway-attachment-id {q(att_id)}"
     )
-    note = "  # once the request is confirmed as expected" if doubtful else ""
+    aside = "  # once the request is confirmed as expected" if doubtful else ""
     if place is not None:
-        return cli(command, place[1], place[0]) + note
+        return cli(command, place[1], place[0]) + aside
     lines = []
     for tgw_id, account, region in ends:
-        lines.append(f"# if {tgw_id} ({account} {region}) is the accepter:")
-        lines.append(cli(command, region, account) + note)
+        lines.append(note(f"# if {tgw_id} ({account} {region}) is the accepter:"))
+        lines.append(cli(command, region, account) + aside)
     return "\n".join(lines)
 
 

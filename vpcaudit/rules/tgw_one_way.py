@@ -11,7 +11,7 @@ from vpcaudit.inventory import Inventory, RouteTable, TgwRouteTable
 from vpcaudit.model import Severity, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of
+from vpcaudit.rules.common import cli, network_of, note, q
 from vpcaudit.rules.tgw import attachment_ref, owner_of
 from vpcaudit.rules.tgw_return import (
     SAMPLE,
@@ -154,7 +154,7 @@ def _one_way(model: NetworkModel, owner: str, ways: list[OneWay]) -> Violation:
     commands = list(dict.fromkeys(commands))
     if len(commands) > _COMMANDS:
         rest = len(commands) - _COMMANDS
-        commands = [*commands[:_COMMANDS], f"# ... and {rest} more like these"]
+        commands = [*commands[:_COMMANDS], note(f"# ... and {rest} more like these")]
     verb = "sends" if len(names) == 1 else "send"
     complete = all(w.complete for w in ways)
     found = sum(w.found for w in ways)
@@ -218,15 +218,17 @@ def _vpc_fixes(table: RouteTable, tgw_id: str, lost: Lost) -> list[str]:
         current = existing.get(cidr)
         if current is None:
             command = (
-                f"aws ec2 create-route --route-table-id {table.route_table_id} "
-                f"{destination_flag(cidr)} {cidr} --transit-gateway-id {tgw_id}"
+                f"aws ec2 create-route --route-table-id {q(table.route_table_id)} "
+                f"{q(destination_flag(cidr))} {q(cidr)} --transit-gateway-id {q(tgw_id)}"
             )
             out.append(cli(command, table.region, table.owner_id))
         else:
             target = current.target_id or current.target_type
             out.append(
-                f"# {table.route_table_id} sends {cidr} to {target}: replace that route "
-                f"(aws ec2 replace-route) only if its replies should use {tgw_id}"
+                note(
+                    f"# {table.route_table_id} sends {cidr} to {target}: replace that route "
+                    f"(aws ec2 replace-route) only if its replies should use {tgw_id}"
+                )
             )
     return out
 
@@ -241,15 +243,15 @@ def _tgw_fixes(table: TgwRouteTable, owner: str, lost: Lost) -> list[str]:
         if att not in table.propagations:
             command = (
                 "aws ec2 enable-transit-gateway-route-table-propagation "
-                f"--transit-gateway-route-table-id {table.route_table_id} "
-                f"--transit-gateway-attachment-id {att}"
+                f"--transit-gateway-route-table-id {q(table.route_table_id)} "
+                f"--transit-gateway-attachment-id {q(att)}"
             )
         else:
             cidr = block if block not in existing else subnet
             command = (
                 "aws ec2 create-transit-gateway-route "
-                f"--transit-gateway-route-table-id {table.route_table_id} "
-                f"--destination-cidr-block {cidr} --transit-gateway-attachment-id {att}"
+                f"--transit-gateway-route-table-id {q(table.route_table_id)} "
+                f"--destination-cidr-block {q(cidr)} --transit-gateway-attachment-id {q(att)}"
             )
         out.append(cli(command, table.region, owner))
     return out

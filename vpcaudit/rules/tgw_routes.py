@@ -8,7 +8,7 @@ from vpcaudit.model import Severity, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.network.addr import contains
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of
+from vpcaudit.rules.common import cli, network_of, q, words
 from vpcaudit.rules.tgw import LIVE_ATTACHMENT, LIVE_TABLE, owner_of, table_ref
 from vpcaudit.rules.tgw_ranges import Parts, first
 
@@ -192,25 +192,25 @@ def _blackhole_fix(
     live_target: bool,
 ) -> str:
     """Delete or repoint the route; keep it when its target exists but does not forward."""
-    rt, dest = table.route_table_id, r.destination
-    if dest.startswith("pl-"):
+    rt_word, dest_word = q(table.route_table_id), q(r.destination)
+    if r.destination.startswith("pl-"):
         delete = (
             "aws ec2 delete-transit-gateway-prefix-list-reference "
-            f"--transit-gateway-route-table-id {rt} --prefix-list-id {dest}"
+            f"--transit-gateway-route-table-id {rt_word} --prefix-list-id {dest_word}"
         )
         replace = (
             "aws ec2 modify-transit-gateway-prefix-list-reference "
-            f"--transit-gateway-route-table-id {rt} --prefix-list-id {dest} "
+            f"--transit-gateway-route-table-id {rt_word} --prefix-list-id {dest_word} "
             "--transit-gateway-attachment-id <live attachment>"
         )
     else:
         delete = (
             "aws ec2 delete-transit-gateway-route "
-            f"--transit-gateway-route-table-id {rt} --destination-cidr-block {dest}"
+            f"--transit-gateway-route-table-id {rt_word} --destination-cidr-block {dest_word}"
         )
         replace = (
             "aws ec2 replace-transit-gateway-route "
-            f"--transit-gateway-route-table-id {rt} --destination-cidr-block {dest} "
+            f"--transit-gateway-route-table-id {rt_word} --destination-cidr-block {dest_word} "
             "--transit-gateway-attachment-id <live attachment>"
         )
     if live_target:
@@ -221,11 +221,11 @@ def _blackhole_fix(
             None,
         )
         if att is not None and att.resource_type == "vpn":
-            check = f"aws ec2 describe-vpn-connections --vpn-connection-ids {att.resource_id}"
+            check = f"aws ec2 describe-vpn-connections --vpn-connection-ids {q(att.resource_id)}"
             return cli(check, table.region, owner) + "  # bring its tunnels up"
-        ids = " ".join(r.attachment_ids)
         check = (
-            f"aws ec2 describe-transit-gateway-attachments --transit-gateway-attachment-ids {ids}"
+            "aws ec2 describe-transit-gateway-attachments --transit-gateway-attachment-ids "
+            + words(r.attachment_ids)
         )
         return cli(check, table.region, owner) + "  # find why it does not forward"
     if r.route_type == "propagated":
@@ -233,7 +233,8 @@ def _blackhole_fix(
         return "\n".join(
             cli(
                 "aws ec2 disable-transit-gateway-route-table-propagation "
-                f"--transit-gateway-route-table-id {rt} --transit-gateway-attachment-id {a}",
+                f"--transit-gateway-route-table-id {q(table.route_table_id)} "
+                f"--transit-gateway-attachment-id {q(a)}",
                 table.region,
                 owner,
             )
