@@ -144,3 +144,22 @@ def test_merging_shards_of_different_runs_that_disagree_is_refused(tmp_path: Pat
     assert out.returncode == 2
     assert out.stderr.startswith("vpcaudit: error: account 111111111111 region us-east-1 is in ")
     assert not (tmp_path / "m.json").exists()
+
+
+def test_merge_keeps_why_each_shard_read_little() -> None:
+    """Issue 15: a region with no VPC is read in a few calls, and the snapshot says which kinds
+    were skipped and why; merging the shards keeps every shard's note."""
+    import dataclasses  # noqa: PLC0415
+
+    from tests.builders import SnapshotBuilder  # noqa: PLC0415
+    from vpcaudit.snapshot import merge_snapshots  # noqa: PLC0415
+
+    notes = [
+        {"account_id": "111111111111", "region": "eu-west-1", "kinds": ["subnets"], "reason": "x"},
+        {"account_id": "222222222222", "region": "eu-west-1", "kinds": ["subnets"], "reason": "x"},
+    ]
+    a = SnapshotBuilder().scan("111111111111", "eu-west-1").build()
+    b = SnapshotBuilder().scan("222222222222", "eu-west-1").build()
+    a = dataclasses.replace(a, extra={**a.extra, "skipped_kinds": [notes[0]]})
+    b = dataclasses.replace(b, extra={**b.extra, "skipped_kinds": [notes[1], notes[0]]})
+    assert merge_snapshots([a, b]).extra["skipped_kinds"] == notes
