@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+import structlog
 
 from tests.builders import (
     ACCOUNT,
@@ -18,7 +24,9 @@ from tests.builders import (
     route,
     with_items,
 )
+from tests.hostile import HOSTILE, VALUES
 from tests.report_golden import (
+    CONTRACT_RULES,
     GOLDEN_DIR,
     REPO,
     SNAPSHOT,
@@ -27,19 +35,25 @@ from tests.report_golden import (
     check_golden,
     golden_policy,
     golden_report,
+    installed_rules,
     only_contract_rules_policy,
     report_for,
     rules,
 )
+from tests.servers import apply_env, sandbox_env
 from vpcaudit import cli
-from vpcaudit.evaluate import evaluate
+from vpcaudit.baseline import BaselineDiff
+from vpcaudit.evaluate import UnverifiedCheck, evaluate
 from vpcaudit.inventory import Inventory
-from vpcaudit.model import Severity
-from vpcaudit.policy import parse_policy
-from vpcaudit.report import ReportData, markdown
+from vpcaudit.model import Finding, Gap, ResourceRef, Severity, Unverifiable
+from vpcaudit.policy import Waiver, parse_policy
+from vpcaudit.report import ReportData, markdown, mdescape, topology
 from vpcaudit.report.outputs import OutputPlan, build_report
-from vpcaudit.snapshot import Snapshot
+from vpcaudit.report.topology import PeeringEdge, Topology, VpcNode
+from vpcaudit.snapshot import Skipped, Snapshot
+from vpcaudit.waivers import WaiverReport
 
+SEVERITIES = {s.value for s in Severity}
 ONE_WAY_STYLE = "stroke:#d73a49"
 PENDING_STYLE = "stroke:#e36209"
 BLACKHOLE_STYLE = "stroke:#000000"
@@ -149,7 +163,17 @@ def test_cli_writes_the_golden_markdown(
     argv = ["evaluate", snap, "--policy", only4, "--policy", WAIVERS_SOURCE]
     code = cli.main([*argv, "--format", "markdown", "--output", str(out), "--allow-partial"])
     assert code == 1, capsys.readouterr().err
-    assert out.read_bytes() == (GOLDEN_DIR / "report.md").read_bytes()
+    cli_md = out.read_text("utf-8")
+    golden = (GOLDEN_DIR / "report.md").read_text("utf-8")
+    # Only "What was checked" differs: the CLI loaded every installed rule and turned all but
+    # the four off through a policy file it names; the golden report ran just the four.
+    checked = section(cli_md, "What was checked")
+    assert cli_md.replace(checked, "") == golden.replace(section(golden, "What was checked"), "")
+    off = len(installed_rules()) - len(CONTRACT_RULES)
+    assert f"| Rules run | 4 of {len(installed_rules())} |" in checked
+    turned_off = next(x for x in checked.splitlines() if x.startswith("| Rules turned off"))
+    assert turned_off.count("`") == 2 * off
+    assert "&lt;built-in default.yaml&gt;" in checked and f"`{WAIVERS_SOURCE}`" in checked
 
 
 def test_no_wall_clock_time_in_the_report(md: str) -> None:
@@ -253,7 +277,8 @@ def test_summary_counts_by_severity_rule_and_account(data: ReportData, md: str) 
     # The waived finding of 222 does not count.
     assert "| network (111111111111) | 2 | 0 | 0 | 2 | 0 | 0 |" in summary
     assert "| app (222222222222) | 2 | 0 | 1 | 1 | 0 | 0 |" in summary
-    assert "Waivers: 1 finding(s) suppressed" in summary
+    checked = section(md, "What was checked")
+    assert "| Waivers | 1 active (1 finding(s) suppressed), 0 expired, 0 matched nothing" in checked
     header = md.split("## Summary", maxsplit=1)[0]
     assert "| Accounts | network (111111111111), app (222222222222) |" in header
     assert "| Regions | 2: eu-west-1, us-east-1 |" in header
@@ -303,7 +328,12 @@ def test_each_finding_has_evidence_and_remediation(data: ReportData, md: str) ->
         details = findings.split(summary, 1)[1].split("</details>", 1)[0]
         assert f"ARN: `{f.resource.arn}`" in details
         assert "```json\n{" in details
-        assert f"```sh\n{f.remediation}\n```" in details
+        blocks = markdown.remediation_blocks(f.remediation)
+        for block in blocks:
+            assert "```sh\n" + "\n".join(block) + "\n```" in details
+        # Every command of the rule's remediation is in one of the blocks, as it was given.
+        commands = [x for x in f.remediation.splitlines() if x.startswith("aws ")]
+        assert all(any(c in b for b in blocks) for c in commands)
 
 
 def test_coverage_lists_every_gap() -> None:
@@ -321,7 +351,7 @@ def test_coverage_lists_every_gap() -> None:
         f"| {ACCOUNT} | {OTHER_REGION} | `ec2:DescribeRouteTables` | RequestLimitExceeded | slow |",
         f"| {ACCOUNT} | {REGION} | `ec2:DescribeFlowLogs` | UnauthorizedOperation | You are not "
         "authorized to perform this operation. |",
-        f"| {OTHER_ACCOUNT} | * | `*` | AccessDenied | no \\| role |",
+        f"| {OTHER_ACCOUNT} | \\* | `*` | AccessDenied | no \\| role |",
     ]
     assert len(rows) == len(data.gaps)
     # What could not be decided because of the gaps is listed too.
@@ -391,7 +421,7 @@ def test_big_diagram_is_capped_with_a_note_and_problems_first(big: tuple[ReportD
     assert all(a in m.nodes and b in m.nodes for a, _, _, b in m.edges)
     # The blackholed peering comes first even though its id sorts last.
     assert drawn[0] == "pcx-9999"
-    assert m.styles == {0: markdown._EDGE_STYLE["blackhole"]}
+    assert m.styles == {0: topology.EDGE_STYLE["blackhole"]}
     left_out = PEERED_PAIRS + 1 - len(drawn)
     assert left_out > 0
     peered = 2 * PEERED_PAIRS + 2
@@ -409,15 +439,13 @@ def test_labels_with_quotes_and_pipes_stay_valid() -> None:
     b.peering("pcx-ab", "vpc-a", "vpc-b", status="pending-acceptance")
     md = markdown.render(report_for(b.build()))
     m = parse_mermaid(md)  # no stray quote breaks a line
-    assert any("the #quot;prod#quot; | hub" in label for label in m.nodes.values())
+    assert any("the #quot;prod#quot; #124; hub" in label for label in m.nodes.values())
     # In tables the pipe is escaped.
     assert 'the "prod" \\| hub' in section(md, "Findings")
 
 
 def test_a_peering_group_the_mesh_advisor_speaks_about_is_drawn() -> None:
     """Issue 12: the Markdown report shows the group as a picture."""
-    from tests.builders import SnapshotBuilder  # noqa: PLC0415
-    from tests.report_golden import installed_rules  # noqa: PLC0415
     from vpcaudit.evaluate import evaluate  # noqa: PLC0415
     from vpcaudit.inventory import Inventory  # noqa: PLC0415
     from vpcaudit.policy import Policy  # noqa: PLC0415
@@ -440,3 +468,358 @@ def test_a_peering_group_the_mesh_advisor_speaks_about_is_drawn() -> None:
     assert diagram.count(" --- ") == 6
     assert all(f"v_vpc_m{i}" in diagram for i in range(7))
     assert "mesh-0" in diagram
+
+
+# -- issue 14: a review reads worst first, says what was checked, pastes into a shell -------------
+
+
+def test_top_findings_come_first_most_severe_first(data: ReportData, md: str) -> None:
+    """The one high finding is in the first screen, before the summary, with its rule linked."""
+    lines = md.splitlines()
+    first_high = next(i for i, x in enumerate(lines) if x.startswith("| high |"))
+    assert first_high < lines.index("## Summary")
+    top = section(md, "Top findings")
+    rows = [x for x in top.splitlines() if x.startswith("| ") and x[2:].split(" ")[0] in SEVERITIES]
+    severe = [f for f in data.evaluation.findings if not f.suppressed and f.severity.rank >= 3]
+    assert len(rows) == len(severe) == 1
+    assert rows[0].startswith(
+        "| high | [`peering-pending-expiring`](#rule-peering-pending-expiring) | "
+        "app (222222222222) | eu-west-1 | `pcx-0pending` |"
+    )
+    assert "_3 more below, by rule, most severe rule first._" in top
+
+
+def test_rules_are_ordered_by_their_most_severe_finding(md: str) -> None:
+    findings = section(md, "Findings")
+    order = re.findall(r"^### .* \(`([a-z0-9-]+)`\): \d+$", findings, flags=re.M)
+    assert order == [
+        "peering-pending-expiring",  # high
+        "endpoint-interface-for-gateway-service",  # medium, then by id
+        "peering-route-one-way",
+        "vpc-flow-logs-missing",
+    ]
+    summary_order = re.findall(r"^\| \[.*\]\(#rule-[a-z-]+\) \(`([a-z0-9-]+)`\)", md, flags=re.M)
+    assert summary_order == order
+
+
+def test_top_findings_without_critical_or_high_lists_the_most_severe() -> None:
+    b = SnapshotBuilder()
+    for i in range(12):
+        b.vpc(f"vpc-{i:02d}", f"10.{i}.0.0/16")
+    md = markdown.render(report_for(b.build()))
+    top = section(md, "Top findings")
+    assert "No critical or high findings. The 10 most severe:" in top
+    assert len(re.findall(r"^\| medium \|", top, flags=re.M)) == markdown.TOP_WHEN_NONE_SEVERE
+    assert "_2 more below" in top
+
+
+def test_what_was_checked_names_policy_switches_waivers_and_coverage() -> None:
+    """Rules turned off, severities changed, policy files, waivers of each kind, skipped regions."""
+    rule_map = rules()
+    text = (
+        "version: 1\nrules:\n  peering-route-one-way:\n    enabled: false\n"
+        "  vpc-flow-logs-missing:\n    severity: low\n"
+        "waivers:\n"
+        "  - rule: endpoint-interface-for-gateway-service\n    reason: old\n"
+        "    expires: 2024-01-01\n"
+        "  - rule: vpc-flow-logs-missing\n    resource: vpc-gone\n    reason: nothing\n"
+    )
+    policy = golden_policy().merged(parse_policy(text, "team.yaml", rule_map))
+    snap = build_golden_snapshot().build()
+    inv = Inventory.from_snapshot(snap)
+    ev = evaluate(inv, rule_map, policy)
+    data = build_report(snap, inv, ev, rule_map, OutputPlan(), policy=policy)
+    data = replace(data, skipped=(*data.skipped, Skipped(ACCOUNT, "eu-north-1", "not enabled")))
+    checked = section(markdown.render(data), "What was checked")
+    assert "| Rules run | 3 of 4 |" in checked
+    assert "| Rules turned off by policy | `peering-route-one-way` |" in checked
+    assert "| Severities changed by policy | `vpc-flow-logs-missing` medium → low |" in checked
+    assert (
+        "| Policy files | &lt;built-in default.yaml&gt;, `tests/fixtures/golden/waivers.yaml`, "
+        "`team.yaml` |"
+    ) in checked
+    assert "| Waivers | 1 active (1 finding(s) suppressed), 1 expired, 1 matched nothing" in checked
+    assert "| Regions skipped | 1 (not enabled) |" in checked
+    assert "| Coverage | 3 account-region(s) read, **1 gap(s)**" in checked
+
+
+def test_remediation_alternatives_are_separate_blocks_with_a_comment() -> None:
+    blocks = markdown.remediation_blocks(
+        "aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id pcx-1\n"
+        "or, if unwanted: aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id pcx-1"
+    )
+    assert blocks == [
+        ["aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id pcx-1"],
+        [
+            "# or, if unwanted:",
+            "aws ec2 reject-vpc-peering-connection --vpc-peering-connection-id pcx-1",
+        ],
+    ]
+    # A "# or ..." comment after a command starts the next alternative; one before does not.
+    assert markdown.remediation_blocks("# Otherwise:\naws a\n# or point it at x:\naws b") == [
+        ["# Otherwise:", "aws a"],
+        ["# or point it at x:", "aws b"],
+    ]
+    # Prose is a comment inside a block, never a line the shell would run.
+    assert markdown.remediation_blocks("aws a\nThen wait.") == [["aws a", "# Then wait."]]
+
+
+def test_remediation_with_no_command_is_prose_not_a_code_block(data: ReportData) -> None:
+    f = data.evaluation.findings[0]
+    advice = replace(f, remediation="Re-address before these VPCs ever need to connect.")
+    md = markdown._finding_details(advice)
+    assert "Remediation:\n\nRe-address before these VPCs ever need to connect.\n" in md
+    assert "```sh" not in md
+
+
+def _sh_blocks(md: str) -> list[list[str]]:
+    return [f.body for f in fences(md)[0] if f.info == "sh"]
+
+
+@pytest.fixture(scope="module")
+def demo_md(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The Markdown report of `vpcaudit scan --demo` (one run for the module)."""
+    out = tmp_path_factory.mktemp("demo") / "demo.md"
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, sandbox_env(os.environ))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = cli.main(["scan", "--demo", "--format", "markdown", "-o", str(out)])
+    structlog.reset_defaults()
+    assert code == 1
+    return out.read_text("utf-8")
+
+
+def test_demo_remediation_blocks_parse_as_shell_and_hold_no_prose(demo_md: str) -> None:
+    blocks = _sh_blocks(demo_md)
+    assert len(blocks) > 20
+    bash = shutil.which("bash")
+    assert bash is not None
+    for body in blocks:
+        script = "\n".join(body)
+        done = subprocess.run(
+            [bash, "-n"], input=script, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{done.stderr}\n{script}"
+        prose = [x for x in body if not x.startswith(("aws ", "# "))]
+        assert prose == [], script
+        assert any(x.startswith("aws ") for x in body), script
+        # An alternative opens its own block, announced by its comment.
+        assert not any(x.startswith(("# or ", "# or,")) for x in body[1:]), script
+
+
+def test_demo_most_severe_finding_is_on_the_first_screen(demo_md: str) -> None:
+    lines = demo_md.splitlines()
+    first = next(i for i, x in enumerate(lines) if re.match(r"\| (critical|high) \|", x))
+    assert first < 20, first
+
+
+# -- issue 13.4: hostile data stays inert ---------------------------------------------------------
+
+FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^`]*)$")
+
+
+@dataclass
+class Fence:
+    """A fenced code block found by the CommonMark rules."""
+
+    info: str
+    start: int
+    body: list[str]
+
+
+def fences(md: str) -> tuple[list[Fence], list[str]]:
+    """The fenced blocks of a Markdown text, by CommonMark's rules (a closing fence is the same
+    character, at least as long, with nothing after it), and the lines outside them."""
+    lines = md.split("\n")
+    found: list[Fence] = []
+    outside: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = FENCE_OPEN.match(lines[i])
+        if not m:
+            outside.append(lines[i])
+            i += 1
+            continue
+        marker = m.group(1)
+        close = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j]):
+            j += 1
+        assert j < len(lines), f"the fence opened at line {i + 1} never closes"
+        found.append(Fence(m.group(2).strip(), i, lines[i + 1 : j]))
+        i = j + 1
+    return found, outside
+
+
+def _cells(row: str) -> int:
+    """How many cells a GFM table row has (a backslash escapes the next character)."""
+    pipes, i = 0, 0
+    while i < len(row):
+        if row[i] == "\\":
+            i += 2
+            continue
+        pipes += row[i] == "|"
+        i += 1
+    return pipes - 1
+
+
+HOSTILE_ACCOUNT = "111111111111"
+
+
+def hostile_report() -> ReportData:
+    """The golden report with every hostile value as a name, id, message, evidence value,
+    remediation line, waiver field, gap, skipped region, baseline entry and policy path."""
+    base = golden_report()
+    findings, nodes, edges = [], [], []
+    for i, h in enumerate(HOSTILE):
+        v = h.value
+        ref = ResourceRef(
+            HOSTILE_ACCOUNT, "us-east-1", "vpc", v, f"arn:aws:ec2:us-east-1:1:vpc/{v}", (("N", v),)
+        )
+        findings.append(
+            Finding(
+                rule_id="vpc-flow-logs-missing",
+                severity=Severity.HIGH if i % 2 else Severity.MEDIUM,
+                resource=ref,
+                message=f"VPC {v} ({v}) has no active flow log",
+                evidence={"vpc_name": v, v: [v]},
+                remediation=f"aws ec2 create-flow-logs --resource-ids {v}\n{v}\nor, if {v}: aws x",
+                fingerprint=f"{i:032x}",
+                suppressed=i % 7 == 0,
+                waiver={"reason": v, "owner": v, "expires": v, "source": v} if i % 7 == 0 else None,
+            )
+        )
+        nodes.append(VpcNode(HOSTILE_ACCOUNT, "us-east-1", v, v, (v,), True))
+        if i:
+            edges.append(PeeringEdge(v, HOSTILE[i - 1].value, v, "active", "one-way"))
+    waiver = Waiver("vpc-flow-logs-missing", VALUES[0], source=VALUES[1], owner=VALUES[2])
+    ev = replace(
+        base.evaluation,
+        findings=tuple(findings),
+        unverified=tuple(
+            UnverifiedCheck(v, Unverifiable(f.resource, v))
+            for v, f in zip(VALUES, findings, strict=True)
+        ),
+        waivers=WaiverReport(((waiver, 1),), ((waiver, 2),), (waiver,)),
+    )
+    entry = {"rule_id": VALUES[5], "resource_id": VALUES[6], "account_id": VALUES[7]}
+    return replace(
+        base,
+        started_at=VALUES[0],
+        finished_at=VALUES[8],
+        account_names={HOSTILE_ACCOUNT: VALUES[1]},
+        accounts=(HOSTILE_ACCOUNT,),
+        regions=VALUES,
+        gaps=tuple(Gap(HOSTILE_ACCOUNT, v, v, v, v) for v in VALUES),
+        skipped=tuple(Skipped(HOSTILE_ACCOUNT, v, v) for v in VALUES),
+        evaluation=ev,
+        topology=Topology(tuple(nodes), tuple(edges)),
+        baseline=BaselineDiff(VALUES[3], frozenset(), frozenset(), (entry,), (entry,)),
+        policy_sources=VALUES,
+        third_party_rules={"vpc-flow-logs-missing": VALUES[4]},
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile_md() -> str:
+    return markdown.render(hostile_report())
+
+
+def test_hostile_values_keep_every_fence_closed_and_in_place(hostile_md: str) -> None:
+    """Triple backticks and newlines in data neither close a fence nor open one."""
+    found, _ = fences(hostile_md)
+    infos = [f.info for f in found]
+    detailed = min(len([v for i, v in enumerate(VALUES) if i % 7]), markdown.MAX_DETAILS_PER_RULE)
+    assert set(infos) == {"mermaid", "json", "sh"}
+    assert infos.count("mermaid") == 1
+    assert infos.count("json") == detailed
+    # Each finding's remediation: its command block, and the "or" alternative's block.
+    assert infos.count("sh") == 2 * detailed
+    for f in found:
+        if f.info == "sh":
+            assert all(x.startswith(("aws ", "# ")) for x in f.body), f.body
+
+
+def test_hostile_values_leave_no_raw_html_outside_code(hostile_md: str) -> None:
+    """No `<img>`, `</details>`, `<script>` or comment from data reaches Markdown or HTML."""
+    _, outside = fences(hostile_md)
+    text = "\n".join(outside).lower()
+    for marker in ("<img", "</details></summary>", "<script", "<!--"):
+        assert marker not in text, marker
+    # The report's own links all point inside it (#anchor); any other is from data.
+    assert not re.search(r"(?<!\\)\]\((?!#)", text), "a link or image from data"
+    # The report's own <details> blocks stay balanced: one per finding shown.
+    assert text.count("<details>") == text.count("</details>") == text.count("<summary>")
+    # Inside <summary> (raw HTML) the id is entity-escaped, not a code span.
+    assert "<summary><code>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</code>" in hostile_md
+
+
+def test_hostile_values_open_no_heading_list_or_quote(hostile_md: str) -> None:
+    """A newline followed by `# heading` in a Name tag stays inside its line."""
+    _, outside = fences(hostile_md)
+    headings = [x for x in outside if x.startswith("#")]
+    allowed = re.compile(
+        r"^(# VPC network audit|## (Top findings|Summary|What was checked|Peering topology|"
+        r"Findings|Waivers|Coverage|Since the baseline)|### VPC without an active flow log "
+        r"\(`vpc-flow-logs-missing`\): \d+)$"
+    )
+    assert [h for h in headings if not allowed.match(h)] == []
+    assert not any(x.lstrip().startswith((">", "~~~", "```")) for x in outside)
+    assert "Injected heading" in hostile_md  # still shown, as text
+
+
+def test_hostile_values_keep_table_columns(hostile_md: str) -> None:
+    """Pipes in names, ids, messages and waiver reasons do not add a column to any table."""
+    _, outside = fences(hostile_md)
+    tables: list[list[str]] = []
+    for prev, line in zip(["", *outside], outside, strict=False):
+        if line.startswith("|"):
+            if not prev.startswith("|"):
+                tables.append([])
+            tables[-1].append(line)
+    assert len(tables) >= 8
+    for table in tables:
+        assert {_cells(row) for row in table} == {_cells(table[0])}, table[0]
+    waived = section(hostile_md, "Waivers")
+    for f in hostile_report().evaluation.findings:
+        if f.suppressed:  # the waiver's reason, escaped, in its own cell
+            assert f"| {mdescape.text(f.resource.resource_id)} |" in waived
+
+
+def test_hostile_values_draw_one_node_per_vpc_with_one_line_labels(hostile_md: str) -> None:
+    """Mermaid: quotes, brackets, `%%` directives, `click` and newlines stay in their label."""
+    m = parse_mermaid(hostile_md)  # every line is a node, edge, style or subgraph line
+    assert len(m.nodes) == len(HOSTILE)
+    assert len(m.edges) == len(HOSTILE) - 1
+    assert all(re.fullmatch(r"v_[A-Za-z0-9_]+", n) for n in m.nodes)
+    block = mermaid_blocks(hostile_md)[0]
+    assert "%%" not in block
+    assert not re.search(r"^\s*(click|%%|style|classDef)\b", block, flags=re.M)
+    for label in [*m.nodes.values(), *(e[2] for e in m.edges), *m.subgraphs]:
+        assert "<" not in label.replace("<br/>", "") and ">" not in label.replace("<br/>", "")
+        assert not set(label) & set('"`[]{}|%\n\r\x1b')
+
+
+def test_mermaid_ids_never_merge_two_vpcs() -> None:
+    ids = ["vpc-a", "vpc_a", "VPC-A", "vpc-a ", "vpc.a", "end", "vpc-_a", "vpc_-a"]
+    nodes = tuple(VpcNode(ACCOUNT, REGION, v, "", (), True) for v in ids)
+    edges = tuple(PeeringEdge(f"pcx-{i}", ids[0], v, "active", "ok") for i, v in enumerate(ids))
+    m = parse_mermaid(topology.draw_peerings(Topology(nodes, edges[1:]), {}).mermaid)
+    assert len(m.nodes) == len(ids)
+
+
+def test_hostile_values_control_characters_are_shown_not_obeyed(hostile_md: str) -> None:
+    """ESC, BEL, NUL, C1 and the right-to-left override appear as visible escapes."""
+    for c in "\x1b\x07\x00\x9b\x85\u202e\u2028\r":
+        assert c not in hostile_md, repr(c)
+    assert "\\x1b[2J" in hostile_md and "\\u202e" in hostile_md
+
+
+def test_hostile_evidence_stays_valid_json_without_raw_html(hostile_md: str) -> None:
+    found, _ = fences(hostile_md)
+    for f in found:
+        if f.info == "json":
+            body = "\n".join(f.body)
+            assert "<" not in body and ">" not in body
+            doc = json.loads(body)
+            assert doc["vpc_name"] in VALUES

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import io
 import json
 import re
@@ -390,28 +391,75 @@ def test_gzip_size_over_the_limit_is_refused(
         sarif.render(data)
 
 
-def test_cli_turns_the_limit_into_exit_2_and_one_line(
+def test_over_the_limit_sarif_warns_once_and_the_other_formats_are_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sarif, "MAX_RESULTS_PER_RUN", 2)  # the golden snapshot has more
-    out = tmp_path / "out.sarif"
-    code = cli.main(["evaluate", str(SNAPSHOT), "--format", "sarif", "--output", str(out)])
+    out, js, md = tmp_path / "out.sarif", tmp_path / "out.json", tmp_path / "out.md"
+    argv = ["evaluate", str(SNAPSHOT), "--allow-partial", "--fail-on", "none"]
+    code = cli.main([*argv, "--format", "sarif", "-o", str(out), "--output-json", str(js)])
     captured = capsys.readouterr()
-    assert code == 2
+    assert code == 0
     assert captured.out == ""
-    assert captured.err.count("\n") == 1
     assert re.fullmatch(
-        r"vpcaudit: error: (\d+) findings exceed GitHub's 2 results per SARIF run; "
-        r"split the scan \(--accounts, --shard\) or waive known findings\n",
+        r"vpcaudit: warning: SARIF not written to \S+out\.sarif: (\d+) findings exceed GitHub's 2 "
+        r"results per SARIF run; .* or use --sarif-split\n",
         captured.err,
     )
-    assert "Traceback" not in captured.err
     assert not out.exists()
-    # As an extra output too: the run fails rather than write a truncated file.
-    code = cli.main(["evaluate", str(SNAPSHOT), "--output-sarif", str(out)])
+    assert json.loads(js.read_text("utf-8"))["findings"]
+    # As an extra output, or on stdout: the same one line, and the other files are written.
+    code = cli.main([*argv, "--output-sarif", str(out), "--output-markdown", str(md)])
     captured = capsys.readouterr()
-    assert (code, captured.err.count("\n")) == (2, 1)
+    assert (code, captured.err.count("\n"), out.exists(), md.exists()) == (0, 1, False, True)
+    assert "Traceback" not in captured.err
+    code = cli.main([*argv, "--format", "sarif"])
+    captured = capsys.readouterr()
+    assert (code, captured.out, captured.err.count("\n")) == (0, "", 1)
+
+
+def test_sarif_split_writes_valid_parts_each_under_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sarif, "MAX_RESULTS_PER_RUN", 2)
+    out, js = tmp_path / "report.sarif", tmp_path / "report.json"
+    argv = ["evaluate", str(SNAPSHOT), "--allow-partial", "--fail-on", "none", "--sarif-split"]
+    code = cli.main(
+        [*argv, "--output-sarif", str(out), "--sarif-category", "org/nightly", "-o", str(js)]
+    )
+    findings = json.loads(js.read_text("utf-8"))["findings"]
+    assert (code, capsys.readouterr().err) == (0, "")
     assert not out.exists()
+    parts = sorted(tmp_path.glob("report.*.sarif"), key=lambda p: int(p.name.split(".")[1]))
+    n = len(parts)
+    assert n >= -(-len(findings) // 2) and n > 1
+    assert [p.name for p in parts] == [f"report.{i}.sarif" for i in range(1, n + 1)]
+    fingerprints, categories = [], set()
+    for part in parts:
+        doc = json.loads(part.read_text("utf-8"))
+        assert schema_errors(doc) == []
+        (run,) = doc["runs"]
+        assert 1 <= len(run["results"]) <= 2
+        categories.add(run["automationDetails"]["id"].rsplit("/", 1)[0])
+        fingerprints += [r["partialFingerprints"]["vpcauditFindingHash/v1"] for r in run["results"]]
+    assert categories == {f"org/nightly/part-{i}" for i in range(1, n + 1)}
+    # Nothing lost, nothing twice.
+    assert sorted(fingerprints) == sorted(f["fingerprint"] for f in findings)
+
+
+def test_sarif_split_parts_stay_under_the_gzip_limit(
+    data: ReportData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = len(gzip.compress(sarif.render(_with_findings(data, 3)).encode(), mtime=0))
+    monkeypatch.setattr(sarif, "MAX_GZIP_BYTES", one)  # a few results per part, by size alone
+    parts = sarif.render_parts(_with_findings(data, 40))
+    assert len(parts) > 1
+    assert sum(len(json.loads(p)["runs"][0]["results"]) for p in parts) == 40
+    for p in parts:
+        assert len(gzip.compress(p.encode(), mtime=0)) <= one
+    # Under the limits, a split is the one ordinary log.
+    monkeypatch.undo()
+    assert sarif.render_parts(data) == [sarif.render(data)]
 
 
 # -- golden ---------------------------------------------------------------------------------------

@@ -13,3 +13,4 @@ class Format(enum.StrEnum):
     SARIF = "sarif"
     MARKDOWN = "markdown"
     CSV = "csv"
+    HTML = "html"

@@ -12,6 +12,7 @@ from vpcaudit.aws.specs import not_collected
 from vpcaudit.baseline import BaselineDiff
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.formats import Format as Format
+from vpcaudit.inventory import Inventory
 from vpcaudit.model import Gap, Severity
 from vpcaudit.report.topology import Topology
 from vpcaudit.rules.base import Rule
@@ -45,12 +46,24 @@ class ReportData:
     """Severities the policy sets per rule (for rule metadata such as SARIF's)."""
     not_collected: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     """(account, region, kinds) the snapshot lacks: taken by an older vpcaudit."""
+    third_party_rules: Mapping[str, str] = field(default_factory=dict)
+    """Rule id -> package:entry point of every third-party (plugin) rule that was loaded."""
+    policy_sources: tuple[str, ...] = ()
+    """The policy files applied, in order (the built-in default first)."""
+    inventory: Inventory | None = field(default=None, compare=False, repr=False)
+    """The typed inventory, for a reporter that draws more than peerings (HTML)."""
 
     @property
     def complete(self) -> bool:
         """True when every targeted account and region was read without a gap (and something
         was read at all: a scan of nothing is not a clean scan)."""
         return not self.gaps and bool(self.read or not self.accounts)
+
+    @property
+    def disabled_rules(self) -> tuple[str, ...]:
+        """Rules that could have run but were switched off, by the policy or by
+        --rules/--skip-rules (for "what was checked")."""
+        return tuple(sorted(set(self.rules) - set(self.evaluation.rules_run)))
 
     @classmethod
     def build(
@@ -106,4 +119,9 @@ class ReportData:
             "suppressed": len(self.evaluation.findings) - len(live),
             "unverified": len(self.evaluation.unverified),
             "rules_run": list(self.evaluation.rules_run),
+            "third_party_rules_run": {
+                r: src
+                for r, src in self.third_party_rules.items()
+                if r in self.evaluation.rules_run
+            },
         }

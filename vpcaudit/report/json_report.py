@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from vpcaudit.baseline import BaselineDiff
@@ -60,6 +61,14 @@ def waivers_dict(data: ReportData) -> dict[str, Any]:
 def report_dict(data: ReportData) -> dict[str, Any]:
     """The whole JSON report as a dict."""
     return {
+        **_head(data),
+        "findings": [_with_baseline(finding_dict(f), data) for f in data.evaluation.findings],
+    }
+
+
+def _head(data: ReportData) -> dict[str, Any]:
+    """The report with its findings left empty (in contract order)."""
+    return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "vpcaudit", "version": data.tool_version},
         "scan": {
@@ -81,7 +90,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
             ],
         },
         "summary": data.summary(),
-        "findings": [_with_baseline(finding_dict(f), data) for f in data.evaluation.findings],
+        "findings": [],
         "baseline": None if data.baseline is None else baseline_dict(data.baseline),
         "waivers": waivers_dict(data),
         "unverified": [
@@ -100,4 +109,26 @@ def report_dict(data: ReportData) -> dict[str, Any]:
 
 def render(data: ReportData) -> str:
     """The JSON report as text (indented, keys in contract order)."""
-    return json.dumps(report_dict(data), indent=2) + "\n"
+    return "".join(iter_render(data))
+
+
+_EMPTY = '\n  "findings": [],\n'
+
+
+def iter_render(data: ReportData) -> Iterator[str]:
+    """The JSON report as text, a finding at a time: the same text as json.dumps(report_dict,
+    indent=2), without the whole report in memory."""
+    head = json.dumps(_head(data), indent=2)
+    before, found, after = head.partition(_EMPTY)
+    if not found:  # pragma: no cover - the head always has it, at the top level
+        raise AssertionError("report head without its findings")
+    findings = data.evaluation.findings
+    if not findings:
+        yield before + _EMPTY + after + "\n"
+        return
+    yield before + '\n  "findings": ['
+    for i, f in enumerate(findings):
+        # Strings never hold a raw newline (JSON escapes it): re-indenting by line is exact.
+        text = json.dumps(_with_baseline(finding_dict(f), data), indent=2)
+        yield ("," if i else "") + "\n    " + text.replace("\n", "\n    ")
+    yield "\n  ],\n" + after + "\n"

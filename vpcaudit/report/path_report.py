@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import textwrap
 
 from tabulate import tabulate
 
 from vpcaudit.network import Hop, PathAnswer
+from vpcaudit.report.mdescape import mermaid_label
+from vpcaudit.termtext import safe
 
 PATH_SCHEMA_VERSION = 1
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _clean(text: str) -> str:
-    """Terminal-safe text: control characters (escape sequences) shown, not obeyed."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Terminal-safe text: control characters (C0, C1, bidi overrides) shown, not obeyed."""
+    return safe(text)
 
 
 def render_json(answer: PathAnswer) -> str:
@@ -124,8 +124,9 @@ def render_table(answer: PathAnswer, cols: int | None = None) -> str:
 
 
 def _mermaid_label(text: str) -> str:
-    # Mermaid entity codes keep quotes, brackets and pipes inside a label from closing it.
-    return "".join(f"#{ord(c)};" if c in '"[]{}()<>|#;`' or ord(c) < 32 else c for c in text)
+    # The Markdown report's escaping: entity codes for quotes, brackets, pipes, `%%` directives
+    # and HTML; one line; control and bidi characters shown, not obeyed.
+    return mermaid_label(text)
 
 
 def render_mermaid(answer: PathAnswer) -> str:

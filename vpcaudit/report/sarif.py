@@ -161,8 +161,17 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
     if len(findings) > MAX_RESULTS_PER_RUN:
         raise SarifLimitError(
             f"{len(findings)} findings exceed GitHub's {MAX_RESULTS_PER_RUN} results per SARIF "
-            f"run; split the scan (--accounts, --shard) or waive known findings"
+            f"run; split the scan (--accounts, --shard), waive known findings, or use "
+            f"--sarif-split"
         )
+    return _log(data, findings, _category(data, category))
+
+
+def _category(data: ReportData, category: str | None) -> str:
+    return (category or default_category(data)).rstrip("/")
+
+
+def _log(data: ReportData, findings: tuple[Finding, ...], cat: str) -> dict[str, Any]:
     rule_ids = sorted({*data.evaluation.rules_run, *(f.rule_id for f in findings)})
     # GitHub reads security-severity from the rule only: give each rule the most severe level
     # its results carry (a policy override or a rule's own grading); a rule without results
@@ -182,7 +191,6 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
         if r in data.rules
     ]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
-    cat = (category or default_category(data)).rstrip("/")
     notifications = [
         {
             "level": "warning",
@@ -231,13 +239,80 @@ def sarif_dict(data: ReportData, category: str | None = None) -> dict[str, Any]:
     }
 
 
+def _text(doc: dict[str, Any]) -> tuple[str, int]:
+    text = json.dumps(doc, indent=2) + "\n"
+    return text, len(gzip.compress(text.encode(), mtime=0))
+
+
 def render(data: ReportData, category: str | None = None) -> str:
     """The SARIF log as text; refuses, with a clear message, to exceed GitHub's size limit."""
-    text = json.dumps(sarif_dict(data, category), indent=2) + "\n"
-    size = len(gzip.compress(text.encode(), mtime=0))
+    text, size = _text(sarif_dict(data, category))
     if size > MAX_GZIP_BYTES:
         raise SarifLimitError(
             f"SARIF is {size / 1e6:.1f} MB gzipped, over GitHub's 10 MB upload limit; split the "
-            f"scan (--accounts, --shard) or waive known findings"
+            f"scan (--accounts, --shard), waive known findings, or use --sarif-split"
         )
     return text
+
+
+def render_parts(data: ReportData, category: str | None = None) -> list[str]:
+    """The SARIF split into as many logs as GitHub's limits need (one when one fits), each a
+    valid log of one run, under 25,000 results and 10 MB gzipped.
+
+    Part i (from 1) has the category `<category>/part-<i>`, so that GitHub code scanning
+    keeps each part's alerts apart (an upload replaces only the alerts of its own category).
+    Findings go to parts in report order, whole accounts together where an account fits in
+    one part, so a finding stays in its part from one run to the next unless an earlier
+    account grows past its share.
+    """
+    cat = _category(data, category)
+    findings = data.evaluation.findings
+    if len(findings) <= MAX_RESULTS_PER_RUN:
+        text, size = _text(_log(data, findings, cat))
+        if size <= MAX_GZIP_BYTES:
+            return [text]
+    groups = _account_groups(findings, MAX_RESULTS_PER_RUN)
+    texts: list[str] = []
+    for chunk in groups:
+        texts.extend(_fit(data, chunk, cat, len(texts)))
+    return texts
+
+
+def _account_groups(findings: tuple[Finding, ...], limit: int) -> list[tuple[Finding, ...]]:
+    """Findings packed into groups of at most `limit`, by account (sorted), an account larger
+    than the limit cut into pieces."""
+    by_account: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_account.setdefault(f.resource.account_id, []).append(f)
+    groups: list[list[Finding]] = [[]]
+    for account in sorted(by_account):
+        items = by_account[account]
+        if len(groups[-1]) + len(items) > limit and groups[-1]:
+            groups.append([])
+        for i in range(0, len(items), limit):
+            if len(groups[-1]) + len(items[i : i + limit]) > limit:
+                groups.append([])
+            groups[-1].extend(items[i : i + limit])
+    return [tuple(sorted(g, key=Finding.sort_key)) for g in groups if g]
+
+
+def _fit(data: ReportData, findings: tuple[Finding, ...], cat: str, done: int) -> list[str]:
+    """One part per group, halved until each is under the gzip limit."""
+    text, size = _text(_log(data, findings, f"{cat}/part-{done + 1}"))
+    if size <= MAX_GZIP_BYTES:
+        return [text]
+    if len(findings) <= 1:
+        raise SarifLimitError(
+            f"one SARIF result is {size / 1e6:.1f} MB gzipped, over GitHub's 10 MB limit"
+        )
+    half = len(findings) // 2
+    first = _fit(data, findings[:half], cat, done)
+    return first + _fit(data, findings[half:], cat, done + len(first))
+
+
+def part_path(path: str, index: int) -> str:
+    """report.sarif -> report.<index>.sarif (index from 1)."""
+    head, dot, ext = path.rpartition(".")
+    if not dot or "/" in ext:
+        return f"{path}.{index}"
+    return f"{head}.{index}.{ext}"
