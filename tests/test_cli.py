@@ -540,3 +540,53 @@ def test_demo_table_shows_every_rule(demo: DemoRun, capsys: pytest.CaptureFixtur
     assert "management account, not scanned by default" in out
     gateway = demo.seeded.endpoints["hub-s3-gateway"]
     assert not any(gateway in line and any(r in line for r in RULE_IDS) for line in lines)
+
+
+# -- the terminal at 80 and 140 columns (issue 14) ----------------------------------------------
+
+
+def _display_widths(text: str) -> list[int]:
+    from vpcaudit.termtext import width  # noqa: PLC0415 - only these tests measure columns
+
+    return [width(line) for line in text.splitlines()]
+
+
+def test_demo_table_fits_80_columns_as_blocks(
+    demo: DemoRun, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run_main(["evaluate", str(demo.snapshot)], capsys)
+    assert code == 1
+    assert max(_display_widths(out)) <= 80, out
+    lines = out.splitlines()
+    # Every finding is a block headed by its severity, rule and resource.
+    for f in demo.report["findings"]:
+        head = f"{f['severity'].upper()}  {f['rule_id']}  {f['resource_id']}"
+        assert head in lines, head
+    assert not any(line.startswith("rule ") for line in lines)  # no wide table header
+
+
+def test_demo_table_is_a_table_at_140_columns(
+    demo: DemoRun, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "140")
+    code, out, _ = run_main(["evaluate", str(demo.snapshot)], capsys)
+    assert code == 1
+    assert max(_display_widths(out)) <= 140, out
+    assert any(re.match(r"rule +account +region +resource +finding$", x) for x in out.split("\n"))
+
+
+@pytest.mark.parametrize("argv", [["rules"], ["rules", "endpoint-interface-for-gateway-service"]])
+def test_rules_wrap_to_80_columns(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    assert max(_display_widths(out)) <= 80, out
+    if argv == ["rules"]:
+        assert {"peering-route-one-way  [medium]", "vpc-flow-logs-missing  [medium]"} <= set(
+            out.splitlines()
+        )
+    else:
+        assert "(aws ec2 delete-vpc-endpoints)" in out  # a command name is never broken

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -9,6 +10,8 @@ from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
+
+from vpcaudit.termtext import safe, safe_block
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -34,6 +37,34 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+# Keys the console renderer formats itself, or that are tracebacks (several lines each).
+_KEEP = frozenset({"exc_info"})
+_MULTILINE = frozenset({"exception", "stack"})
+
+
+def _inert(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Make every value terminal-safe before the console renderer prints it raw: messages and
+    values quote tags and ids from accounts the reader may not control."""
+    for key, value in list(event.items()):
+        if key in _KEEP:
+            continue
+        if key in _MULTILINE and isinstance(value, str):
+            event[key] = safe_block(value)
+        elif isinstance(value, str):
+            event[key] = safe(value)
+        elif value is not None and not isinstance(value, bool | int | float):
+            # The renderer would print repr(value); a custom repr need not escape anything.
+            event[key] = safe(repr(value))
+    return event
+
+
+def _inert_traceback(sio: TextIO, exc_info: Any) -> None:
+    """A plain traceback (no frame locals), its text made terminal-safe."""
+    buf = io.StringIO()
+    structlog.dev.plain_traceback(buf, exc_info)
+    sio.write(safe_block(buf.getvalue()))
+
+
 def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | None = None) -> None:
     """Set up structlog for the CLI: level, console or JSON format, written to stderr."""
     stream = stream or sys.stderr
@@ -45,12 +76,14 @@ def configure(level: str = "warning", fmt: str | None = None, stream: TextIO | N
     # Tracebacks never carry frame locals: they held role external ids and credentials.
     renderer: list[Any] = (
         [
+            _inert,
             structlog.dev.ConsoleRenderer(
-                colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
-            )
+                colors=stream.isatty(), exception_formatter=_inert_traceback
+            ),
         ]
         if fmt == "console"
-        # JSON cannot carry an exc_info tuple: turn tracebacks into data first.
+        # JSON cannot carry an exc_info tuple: turn tracebacks into data first. json.dumps
+        # escapes every control and non-ASCII character (ensure_ascii), so values stay inert.
         else [
             structlog.processors.ExceptionRenderer(
                 structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
