@@ -355,7 +355,7 @@ def new_report(new_snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_diff_table(old_report: Path, new_report: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["diff", old_report, new_report], capsys)
+    code, out, err = run(["diff", old_report, new_report, "-v"], capsys)
     assert code == 0, err
     assert err == ""
     sections: dict[str, list[str]] = {}
@@ -370,6 +370,7 @@ def test_diff_table(old_report: Path, new_report: Path, capsys: pytest.CaptureFi
             sections[current].append(line.split()[-1])
     assert sections == {
         "new": ["vpc-newbie"],
+        "changed": [],
         "resolved": ["vpc-fixme"],
         "not rechecked": [],
         "unchanged": ["pcx-pend", "vpc-stays"],
@@ -385,10 +386,11 @@ def test_diff_json(old_report: Path, new_report: Path, capsys: pytest.CaptureFix
     code, out, _ = run(["diff", old_report, new_report, "--format", "json"], capsys)
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"new", "resolved", "not_rechecked", "unchanged"}
+    assert set(doc) == {"new", "changed", "resolved", "not_rechecked", "unchanged"}
     ids = {k: sorted(f["resource_id"] for f in v) for k, v in doc.items()}
     assert ids == {
         "new": ["vpc-newbie"],
+        "changed": [],
         "resolved": ["vpc-fixme"],
         "not_rechecked": [],
         "unchanged": ["pcx-pend", "vpc-stays"],
@@ -434,3 +436,61 @@ def test_diff_on_a_missing_file_exits_2(
     code, out, err = run(["diff", old_report, tmp_path / "nope.json"], capsys)
     assert (code, out, err.count("\n")) == (2, "", 1)
     assert "nope.json" in err
+
+
+# -- severity changes and -v ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def regraded_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The old scan again, with a policy that raises vpc-flow-logs-missing to high."""
+    policy = tmp_path / "regrade.yaml"
+    policy.write_text(f"rules:\n  {FLOW}: {{severity: high}}\n", encoding="utf-8")
+    report(org().build(), tmp_path, "regraded", capsys, "--policy", policy)
+    return tmp_path / "regraded.json"
+
+
+def test_diff_reports_a_severity_change_as_changed_not_unchanged(
+    old_report: Path, regraded_report: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["diff", old_report, regraded_report, "--format", "json"], capsys)
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    changed = {f["resource_id"]: (f["previous_severity"], f["severity"]) for f in doc["changed"]}
+    assert changed == {"vpc-fixme": ("medium", "high"), "vpc-stays": ("medium", "high")}
+    assert [f["resource_id"] for f in doc["unchanged"]] == ["pcx-pend"]
+    assert (doc["new"], doc["resolved"], doc["not_rechecked"]) == ([], [], [])
+
+
+def test_diff_table_shows_old_and_new_severity(
+    old_report: Path, regraded_report: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["diff", old_report, regraded_report], capsys)
+    assert code == 0
+    assert "changed: 2\n" in out
+    line = next(x for x in out.splitlines() if x.endswith("vpc-stays"))
+    assert line.split()[:4] == ["medium", "->", "high", FLOW]
+
+
+def test_diff_table_lists_unchanged_findings_only_with_verbose(
+    old_report: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["diff", old_report, old_report], capsys)
+    assert code == 0
+    assert "unchanged: 3 (-v lists them)\n" in out
+    assert not any(x.startswith("  ") for x in out.splitlines())
+    code, out, _ = run(["diff", old_report, old_report, "-v"], capsys)
+    assert "unchanged: 3\n" in out
+    assert sum(x.startswith("  ") for x in out.splitlines()) == 3
+
+
+def test_baseline_status_of_a_regraded_finding_is_changed(
+    old_report: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "regrade.yaml"
+    policy.write_text(f"rules:\n  {FLOW}: {{severity: high}}\n", encoding="utf-8")
+    doc = report(
+        org().build(), tmp_path, "again", capsys, "--policy", policy, "--baseline", old_report
+    )
+    status = {f["resource_id"]: f["baseline"] for f in doc["findings"]}
+    assert status == {"vpc-fixme": "changed", "vpc-stays": "changed", "pcx-pend": "unchanged"}

@@ -745,27 +745,33 @@ def test_waiver_account_with_eleven_digits_is_refused(tmp_path: Path) -> None:
 # -- policy check ----------------------------------------------------------------------------
 
 
-def rule_settings() -> int:
-    """How many rules a checked file's policy sets: the packaged default names every built-in
-    rule, and the files checked here name built-in rules only."""
-    return len(builtin_rule_ids())
+ACCEPTANCE_COUNTS = "1 rule disabled, 1 severity override, 2 parameters, 1 waiver"
+"""What ACCEPTANCE_POLICY itself sets, as `policy check` counts it."""
+
+
+def expired_warning(path: Path) -> str:
+    """The warning for ACCEPTANCE_POLICY's waiver, whose last day (2024-12-31) has passed."""
+    return (
+        f"vpcaudit: warning: {path}:13: waiver for vpc-flow-logs-missing expired on "
+        "2024-12-31; its findings count again\n"
+    )
 
 
 def test_policy_check_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "team.yaml", ACCEPTANCE_POLICY)
     rc, out, err = cli(capsys, "policy", "check", path)
-    assert (rc, err) == (0, "")
-    assert out == f"{path}: ok ({rule_settings()} rule settings, 1 waivers)\n"
+    assert (rc, err) == (0, expired_warning(path))
+    assert out == f"{path}: ok ({ACCEPTANCE_COUNTS})\n"
 
 
 def test_policy_check_checks_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = write(tmp_path, "a.yaml", "version: 1\n")
     b = write(tmp_path, "b.yaml", ACCEPTANCE_POLICY)
     rc, out, err = cli(capsys, "policy", "check", a, b)
-    assert (rc, err) == (0, "")
+    assert (rc, err) == (0, expired_warning(b))
     assert out.splitlines() == [
-        f"{a}: ok ({rule_settings()} rule settings, 0 waivers)",
-        f"{b}: ok ({rule_settings()} rule settings, 1 waivers)",
+        f"{a}: ok (0 rules disabled, 0 severity overrides, 0 parameters, 0 waivers)",
+        f"{b}: ok ({ACCEPTANCE_COUNTS})",
     ]
 
 
@@ -778,12 +784,80 @@ def test_policy_check_stops_at_the_first_bad_file(
     after = write(tmp_path, "after.yaml", "version: 1\n")
     rc, out, err = cli(capsys, "policy", "check", good, bad1, bad2, after)
     assert rc == 2
-    assert out == f"{good}: ok ({rule_settings()} rule settings, 1 waivers)\n"
-    assert err.splitlines() == [
+    assert out == f"{good}: ok ({ACCEPTANCE_COUNTS})\n"
+    assert err.splitlines()[1:] == [
         f"vpcaudit: error: {bad1}:7: rule 'peering-pending-expiring' has no parameter "
         "'warn_window_days' (parameters: trusted_accounts, warn_window_hours)"
     ]
     assert str(after) not in out + err
+
+
+def test_policy_check_counts_what_the_file_sets_not_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to count the built-in default's settings too: every file said "37 rule
+    settings", whatever it set."""
+    path = write(
+        tmp_path,
+        "two.yaml",
+        """
+        rules:
+          vpc-flow-logs-missing: {enabled: false}
+          peering-route-one-way: {enabled: false, severity: high}
+          peering-pending-expiring:
+            params: {warn_window_hours: 12, trusted_accounts: ["111122223333"]}
+        waivers:
+          - rule: "*"
+            reason: Lab account.
+            account: "111122223333"
+            expires: 2999-01-01
+          - rule: vpc-flow-logs-missing
+            reason: Sandbox.
+        """,
+    )
+    rc, out, err = cli(capsys, "policy", "check", path)
+    assert (rc, err) == (0, "")  # no waiver has expired: no warning
+    assert out == (f"{path}: ok (2 rules disabled, 1 severity override, 2 parameters, 2 waivers)\n")
+
+
+def test_policy_check_warns_once_per_expired_waiver_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        "old.yaml",
+        """
+        waivers:
+          - rule: vpc-flow-logs-missing
+            reason: Gone.
+            expires: 2020-01-31
+          - rule: peering-route-one-way
+            reason: Still in force.
+            expires: 2999-01-01
+          - rule: "*"
+            reason: Also gone.
+            expires: 2021-06-30
+        """,
+    )
+    rc, out, err = cli(capsys, "policy", "check", path)
+    assert rc == 0
+    assert out == f"{path}: ok (0 rules disabled, 0 severity overrides, 0 parameters, 3 waivers)\n"
+    assert err.splitlines() == [
+        f"vpcaudit: warning: {path}:2: waiver for vpc-flow-logs-missing expired on 2020-01-31; "
+        "its findings count again",
+        f"vpcaudit: warning: {path}:8: waiver for * expired on 2021-06-30; its findings count "
+        "again",
+    ]
+
+
+def test_policy_check_of_the_shipped_default_counts_its_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "default.yaml", default_policy_text())
+    rc, out, err = cli(capsys, "policy", "check", path)
+    assert (rc, err) == (0, "")
+    assert "0 rules disabled" in out
+    assert f"{len(builtin_rule_ids())} rules enabled" in out
 
 
 def test_enabled_false_survives_a_later_file_that_does_not_set_it(tmp_path: Path) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +25,59 @@ FAIL_ON_NONE = "none"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit code 2."""
 
+    _words: tuple[str, ...] = ()
+
+    def parse_known_args(  # type: ignore[override]  # typeshed overloads; same behaviour
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse as argparse does, keeping the words so error() can find the sub-command."""
+        self._words = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> Any:
-        """Print one line to stderr and exit 2."""
-        self.exit(EXIT_USAGE, f"vpcaudit: error: {message}\n")
+        """Print one line to stderr and exit 2; with no sub-command at all, the help."""
+        sub = _subcommands(self)
+        bare = sub is not None and not any(w in sub.choices for w in self._words)
+        if bare and message.startswith("the following arguments are required"):
+            self.print_help(sys.stderr)
+            self.exit(EXIT_USAGE)
+        self.exit(EXIT_USAGE, f"vpcaudit: error: {message}{self._suggestion(message)}\n")
+
+    def _suggestion(self, message: str) -> str:
+        """A "did you mean" for a mistyped option or choice (Python 3.11's argparse has no
+        suggest_on_error)."""
+        choice = re.search(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)$", message)
+        if choice:
+            options = [c.strip(" '") for c in choice.group(2).split(",")]
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            return f"; did you mean {close[0]}?" if close else ""
+        if not message.startswith("unrecognized arguments: "):
+            return ""
+        known = _option_strings(self, self._words)
+        for word in message.removeprefix("unrecognized arguments: ").split():
+            if word.startswith("--"):
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> Any:
+    """The parser's sub-command action, or None."""
+    # argparse keeps its actions private; _SubParsersAction is the documented return type of
+    # add_subparsers, so this is the one stable way to find the sub-commands again.
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def _option_strings(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[str]:
+    """The long options of the (sub-)command the words name, and of the parsers above it."""
+    found = [o for o in parser._option_string_actions if o.startswith("--")]
+    sub = _subcommands(parser)
+    if sub is not None:
+        for i, word in enumerate(words):
+            if word in sub.choices:
+                return found + _option_strings(sub.choices[word], words[i + 1 :])
+    return found
 
 
 def _severity_or_none(text: str) -> Severity | None:
@@ -39,8 +93,8 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         choices=[f.value for f in Format],
-        default=Format.TABLE.value,
-        help="report format (default: table)",
+        default=None,
+        help="report format (default: from the extension of -o FILE, else table)",
     )
     p.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write the report to FILE, not stdout"
@@ -71,6 +125,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         help="write timestamped reports and latest.* copies there (repeatable); an s3:// "
         "destination is the only write vpcaudit makes to AWS",
     )
+    _add_s3_options(p)
     p.add_argument(
         "--report-formats",
         type=_formats,
@@ -82,6 +137,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         "--sarif-category",
         metavar="ID",
         help="SARIF automationDetails category (default: vpcaudit/<scope>)",
+    )
+    p.add_argument(
+        "--sarif-split",
+        action="store_true",
+        help="over GitHub's limits (25,000 results, 10 MB gzipped), write the SARIF as "
+        "FILE.1.sarif, FILE.2.sarif, ... (category <ID>/part-N) instead of leaving it out",
     )
     p.add_argument(
         "--baseline",
@@ -101,6 +162,80 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FILE",
         help="policy YAML (repeatable; later files override earlier ones)",
+    )
+    _add_plugin_option(p)
+
+
+def _add_plugin_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="load this installed third-party rule plugin (its rule id or package name; "
+        "repeatable): plugins are code, so none loads unless named here or in a policy",
+    )
+
+
+def _add_terminal_options(p: argparse.ArgumentParser) -> None:
+    """Which rules run, and what the terminal shows (scan and evaluate)."""
+    p.add_argument(
+        "--rules",
+        type=_account_list,
+        action="extend",
+        default=[],
+        metavar="ID|GLOB[,...]",
+        help="run only these rules: ids or globs such as 'peering-*' (comma-separated, "
+        "repeatable); rules the policy disables stay off",
+    )
+    p.add_argument(
+        "--skip-rules",
+        type=_account_list,
+        action="extend",
+        default=[],
+        metavar="ID|GLOB[,...]",
+        help="do not run these rules (ids or globs, comma-separated, repeatable)",
+    )
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only the summary line on stdout (files given with -o/--output-* and "
+        "--report-to still get the whole report)",
+    )
+    p.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list every skipped region in the table, not a count per reason",
+    )
+    p.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour, even on a terminal (so does a non-empty NO_COLOR variable)",
+    )
+
+
+def _account_id(text: str) -> str:
+    if not re.fullmatch(r"\d{12}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 12-digit AWS account id")
+    return text
+
+
+def _add_s3_options(p: argparse.ArgumentParser) -> None:
+    """How s3:// destinations and sources are read and written (scan, evaluate, merge)."""
+    p.add_argument(
+        "--bucket-owner",
+        type=_account_id,
+        metavar="ACCOUNT",
+        help="the account that must own s3:// buckets read or written; S3 refuses the request "
+        "otherwise (default: the account of the credentials)",
+    )
+    p.add_argument(
+        "--sse-kms-key-id",
+        metavar="KEY",
+        help="encrypt objects written to S3 with SSE-KMS under this key id, ARN or alias "
+        "(needs kms:GenerateDataKey on it; default: the bucket's default encryption)",
     )
 
 
@@ -218,6 +353,14 @@ def _add_live_options(p: argparse.ArgumentParser) -> None:
     _add_target_options(p)
     p.add_argument("--workers", type=int, default=16, help="parallel API tasks (default 16)")
     p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes, accounts split across them (default: the CPUs available, at "
+        "most one per account; 1 scans in this process; --workers is shared among them)",
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -258,7 +401,7 @@ def _add_path(sub: Any) -> None:
     _add_live_options(path)
     path.add_argument(
         "--format",
-        choices=("table", "json", "mermaid"),
+        choices=("table", "json", "mermaid", "html"),
         default="table",
         help="output format (default: table)",
     )
@@ -297,11 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
         "$(JOB_COMPLETION_INDEX)/4); merge the snapshots with `vpcaudit merge`",
     )
     _add_output_options(scan)
+    _add_terminal_options(scan)
     _add_common(scan)
 
     ev = sub.add_parser("evaluate", help="evaluate a saved snapshot offline")
     ev.add_argument("snapshot", metavar="SNAPSHOT", help="a snapshot file or s3:// URI")
     _add_output_options(ev)
+    _add_terminal_options(ev)
     _add_common(ev)
 
     merge = sub.add_parser("merge", help="join shard snapshots (files or s3:// URIs)")
@@ -313,11 +458,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the merged snapshot: a file or s3:// URI",
     )
+    _add_s3_options(merge)
     _add_common(merge)
 
-    diff = sub.add_parser("diff", help="compare two JSON reports: new, resolved, unchanged")
+    diff = sub.add_parser(
+        "diff", help="compare two JSON reports: new, changed severity, resolved, unchanged"
+    )
     diff.add_argument("old", type=Path, metavar="OLD.json")
     diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.add_argument(
+        "--verbose", "-v", action="store_true", help="also list the unchanged findings"
+    )
     diff.add_argument(
         "--format",
         choices=("table", "json"),
@@ -332,12 +483,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = pol_sub.add_parser("check", help="validate policy files (no AWS access)")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="policy YAML files")
+    _add_plugin_option(check)
     _add_common(check)
 
     _add_path(sub)
 
     rules = sub.add_parser("rules", help="list the rules, or show one")
     rules.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="document this rule")
+    _add_plugin_option(rules)
     rules.add_argument(
         "--format",
         choices=("table", "json"),

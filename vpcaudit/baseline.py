@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,25 @@ class BaselineDiff:
     new: frozenset[str]
     """Fingerprints of current findings the baseline did not have."""
     unchanged: frozenset[str]
+    """Fingerprints in both reports with the same severity."""
     resolved: tuple[dict[str, Any], ...]
     """Baseline findings gone now, in places this scan did read."""
     unknown: tuple[dict[str, Any], ...]
     """Baseline findings in places this scan could not read: not claimed as resolved."""
+    changed: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Fingerprints in both reports whose severity moved: (old severity, new severity)."""
 
     def status(self, fingerprint: str) -> str:
-        """new or unchanged."""
-        return "new" if fingerprint in self.new else "unchanged"
+        """new, changed (its severity) or unchanged."""
+        if fingerprint in self.new:
+            return "new"
+        return "changed" if fingerprint in self.changed else "unchanged"
 
 
 def load_report(path: Path) -> dict[str, Any]:
     """Read a vpcaudit JSON report (the baseline or a diff operand)."""
+    if str(path)[:3].lower() == "s3:":
+        raise ConfigError(f"{path}: reports are read from local files; copy it first (aws s3 cp)")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -91,10 +99,62 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any], source: str) ->
             and (f.get("rule_id"), f.get("resource_id")) not in undecided
         )
         (resolved if rechecked else unknown).append(f)
+    # The fingerprint leaves severity out (a finding keeps its identity when it is re-graded),
+    # so a re-graded finding is one that is in both with another severity.
+    changed = {
+        f["fingerprint"]: (old_by_fp[f["fingerprint"]]["severity"], f["severity"])
+        for f in new["findings"]
+        if f["fingerprint"] in old_by_fp
+        and old_by_fp[f["fingerprint"]].get("severity") != f.get("severity")
+    }
     return BaselineDiff(
         source=source,
         new=frozenset(new_fps - set(old_by_fp)),
-        unchanged=frozenset(new_fps & set(old_by_fp)),
+        unchanged=frozenset((new_fps & set(old_by_fp)) - set(changed)),
         resolved=tuple(resolved),
         unknown=tuple(unknown),
+        changed=dict(sorted(changed.items())),
     )
+
+
+MAX_SNIFF = 1 << 20
+"""Read at most this much of a file to tell which kind of report it is."""
+
+
+def not_a_snapshot(src: str) -> str | None:
+    """When a file given as a snapshot is a vpcaudit report instead, a line saying so and
+    what to pass (None when it is not recognisably a report)."""
+    if src[:3].lower() == "s3:":
+        return None  # not read twice from S3 for a hint
+    try:
+        with Path(src).open(encoding="utf-8", errors="replace") as fh:
+            text = fh.read(MAX_SNIFF)
+    except OSError:
+        return None
+    kind = None if "vpcaudit-snapshot" in text else _report_kind(text)
+    if kind is None:
+        return None
+    instead = "; to compare two JSON reports use `vpcaudit diff OLD NEW`" if "JSON" in kind else ""
+    return (
+        f"{src} is {kind}, not a snapshot: pass the file `vpcaudit scan --save-snapshot FILE` "
+        f"wrote{instead}"
+    )
+
+
+def _report_kind(text: str) -> str | None:
+    head = text.lstrip()[:4096]
+    kinds = (
+        ("a SARIF report", head.startswith("{") and '"$schema"' in head and "sarif" in head),
+        (
+            "a vpcaudit JSON report",
+            head.startswith("{")
+            and (
+                re.search(r'"tool"\s*:\s*\{\s*"name"\s*:\s*"vpcaudit"', text) is not None
+                or ('"findings"' in text and '"fingerprint"' in text)
+            ),
+        ),
+        ("an HTML report", head.lower().startswith(("<!doctype html", "<html"))),
+        ("a Markdown report", head.startswith("#") and "vpcaudit" in head.lower()),
+        ("a CSV report", head.startswith("rule_id,")),
+    )
+    return next((name for name, found in kinds if found), None)

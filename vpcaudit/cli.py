@@ -16,13 +16,14 @@ import structlog
 
 from vpcaudit import console, logs
 from vpcaudit.args import build_parser
-from vpcaudit.errors import ConfigError, VpcauditError
+from vpcaudit.baseline import not_a_snapshot
+from vpcaudit.errors import ConfigError, SnapshotError, VpcauditError
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from vpcaudit.inventory import Inventory
 from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
 from vpcaudit.report import path_report
 from vpcaudit.runtime import keep_for_the_run
-from vpcaudit.snapshot import load_snapshot
+from vpcaudit.snapshot import Snapshot, load_snapshot
 
 __all__ = ["EXIT_INCOMPLETE", "build_parser", "main"]
 
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return COMMANDS[args.command](args)
     except VpcauditError as exc:
-        print(f"vpcaudit: error: {exc}", file=sys.stderr)
+        console.err(f"vpcaudit: error: {exc}")  # made inert: it may quote snapshot data
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours, and no traceback.
@@ -48,10 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Exit 1 means "findings" to a scheduler; an internal error gets its own code, one line
         # on stderr, and the traceback in the debug log.
         structlog.get_logger(__name__).debug("internal_error", exc_info=True)
-        print(
+        console.err(
             f"vpcaudit: internal error: {type(exc).__name__}: {exc} (a bug: rerun with "
-            f"--log-level debug for the traceback, and report it)",
-            file=sys.stderr,
+            f"--log-level debug for the traceback, and report it)"
         )
         return EXIT_INTERNAL
     except KeyboardInterrupt:
@@ -70,7 +70,7 @@ def cmd_path(args: argparse.Namespace) -> int:
     if args.snapshot:
         if args.demo:
             raise ConfigError("--snapshot answers from a saved scan; drop --demo")
-        snap = load_snapshot(args.snapshot)
+        snap = _load_snapshot(args.snapshot)
     else:
         from vpcaudit.commands import live_snapshot  # noqa: PLC0415 - scanning needs boto3
 
@@ -83,7 +83,13 @@ def cmd_path(args: argparse.Namespace) -> int:
     answer = model.path(
         args.source, args.destination, protocol=protocol, port=args.port, family=family
     )
-    text = path_report.RENDERERS[args.format](answer)
+    if args.format == "html":
+        # Jinja2 and the embedded graph library load only for an HTML answer.
+        from vpcaudit.report.path_html import render as render_html  # noqa: PLC0415
+
+        text = render_html(answer)
+    else:
+        text = path_report.RENDERERS[args.format](answer)
     if args.output:
         from vpcaudit import destinations  # noqa: PLC0415
 
@@ -95,3 +101,18 @@ def cmd_path(args: argparse.Namespace) -> int:
         Verdict.NOT_REACHABLE: EXIT_FINDINGS,
         Verdict.UNKNOWN: EXIT_INCOMPLETE,
     }[answer.verdict]
+
+
+def _load_snapshot(src: str) -> Snapshot:
+    """--snapshot: a malformed s3: URI, or a report given instead, is said in one line."""
+    if src[:3].lower() == "s3:":
+        from vpcaudit import destinations  # noqa: PLC0415 - boto3, for s3:// only
+
+        destinations.check_source(src, "--snapshot")
+    try:
+        return load_snapshot(src)
+    except SnapshotError:
+        hint = not_a_snapshot(src)
+        if hint is not None:
+            raise ConfigError(hint) from None
+        raise

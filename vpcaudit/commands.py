@@ -10,40 +10,68 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from vpcaudit import console, destinations
+from vpcaudit.aws.regions import check_home_region
 from vpcaudit.aws.targets import RoleOptions
-from vpcaudit.baseline import diff_reports, load_report
+from vpcaudit.baseline import diff_reports, load_report, not_a_snapshot
 from vpcaudit.defaults import ADMIN_ORG_ROLE
-from vpcaudit.errors import ConfigError
-from vpcaudit.evaluate import at_or_above, evaluate
+from vpcaudit.errors import ConfigError, SnapshotError
+from vpcaudit.evaluate import at_or_above, evaluate, rules_switched_off, with_rules_off
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from vpcaudit.inventory import Inventory, parse_time
 from vpcaudit.model import Severity
-from vpcaudit.policy import Policy, load_policy
+from vpcaudit.policy import (
+    Policy,
+    expired_waivers,
+    load_policy,
+    plugin_names,
+    read_policy_file,
+    settings_summary,
+)
 from vpcaudit.progress import BarProgress
-from vpcaudit.report import Format, ReportData, rules_doc
-from vpcaudit.report.outputs import EXTENSIONS, OutputPlan, build_report, render, write_files
-from vpcaudit.rules.registry import load_rules
+from vpcaudit.report import Format, ReportData, rules_doc, table
+from vpcaudit.report.outputs import (
+    EXTENSIONS,
+    OutputPlan,
+    build_report,
+    publishable,
+    render_main,
+    write_files,
+    write_output,
+)
+from vpcaudit.rules.registry import available_plugins, load_rules, third_party
 from vpcaudit.runtime import keep_for_the_run
 from vpcaudit.scan import ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot, drop_repeats, load_snapshot, merge_snapshots
 
 
+def loaded_rules(args: argparse.Namespace, policy_files: list[Any] | None = None) -> dict[str, Any]:
+    """The built-in rules and the third-party ones the command line (`--plugin`) or the policy
+    files name: an installed plugin nobody named is not even imported."""
+    listed, configured = plugin_names(policy_files if policy_files is not None else args.policy)
+    return load_rules(plugins=[*getattr(args, "plugin", []), *listed], configured=configured)
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     """`vpcaudit scan`: collect, optionally save the snapshot, evaluate, report."""
-    rules = {k: v.rule for k, v in load_rules().items()}
+    loaded = loaded_rules(args)
+    args.third_party = third_party(loaded)
+    rules = {k: v.rule for k, v in loaded.items()}
     policy = load_policy(args.policy, rules)  # a bad policy stops us before any AWS call
+    policy = with_rules_off(policy, rules_switched_off(rules, args.rules, args.skip_rules))
     if args.demo:
         policy = _with_demo_intents(policy, rules)
     plan = output_plan(args)
     snap = live_snapshot(args)
     structlog.get_logger(__name__).info("scan_done", **snap.extra.get("stats", {}))
+    args.s3 = s3_access(args, _scanned_caller(args, snap))
     if args.save_snapshot:
-        destinations.write_text(args.save_snapshot, snap.dumps(), args.profile, snapshot=True)
+        destinations.write_text(args.save_snapshot, snap.dumps(), args.s3, snapshot=True)
     return _report(snap, rules, policy, args, plan)
 
 
@@ -60,6 +88,7 @@ def scan_options(args: argparse.Namespace) -> ScanOptions:
         regions=tuple(args.region),
         exclude_regions=tuple(args.exclude_region),
         workers=args.workers,
+        processes=getattr(args, "processes", None),
         role_arns=tuple(args.role_arn),
         role=RoleOptions(args.external_id, args.role_session_name, args.duration),
         org=args.org,
@@ -71,7 +100,40 @@ def scan_options(args: argparse.Namespace) -> ScanOptions:
         run_id=getattr(args, "run_id", None),
     )
     validate(opts)
+    if not args.demo:  # the demo sets its own region and never leaves the process
+        check_home_region(args.profile)
     return opts
+
+
+def s3_access(args: argparse.Namespace, account: str | None = None) -> destinations.S3Access:
+    """How this run reaches S3: --profile, --sse-kms-key-id, and the bucket owner S3 must
+    check (--bucket-owner, else the scanned account when the scan already named it)."""
+    return destinations.S3Access(
+        getattr(args, "profile", None),
+        getattr(args, "bucket_owner", None) or account,
+        getattr(args, "sse_kms_key_id", None),
+    )
+
+
+def _scanned_caller(args: argparse.Namespace, snap: Snapshot) -> str | None:
+    """The credentials' own account when the scan read only that one (no --org, --role-arn
+    or demo): S3 then needs no second GetCallerIdentity to know the expected owner."""
+    if args.org or args.role_arn or args.demo or len(snap.accounts) != 1:
+        return None
+    return next(iter(snap.accounts))
+
+
+def read_snapshot(src: str, s3: destinations.S3Access | None = None) -> Snapshot:
+    """A snapshot from a file or s3:// URI; a report given instead is named as such."""
+    try:
+        if destinations.is_s3(src):
+            return Snapshot.parse(destinations.read_text(src, s3), src)
+        return load_snapshot(src)
+    except SnapshotError:
+        hint = not_a_snapshot(src)
+        if hint is not None:
+            raise ConfigError(hint) from None
+        raise
 
 
 def live_snapshot(args: argparse.Namespace) -> Snapshot:
@@ -97,10 +159,15 @@ def live_snapshot(args: argparse.Namespace) -> Snapshot:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`vpcaudit evaluate FILE`: the same report from a saved snapshot, no credentials."""
-    rules = {k: v.rule for k, v in load_rules().items()}
+    loaded = loaded_rules(args)
+    args.third_party = third_party(loaded)
+    rules = {k: v.rule for k, v in loaded.items()}
     policy = load_policy(args.policy, rules)
+    policy = with_rules_off(policy, rules_switched_off(rules, args.rules, args.skip_rules))
+    destinations.check_source(args.snapshot)
     plan = output_plan(args)
-    snap = load_snapshot(args.snapshot)
+    args.s3 = s3_access(args)
+    snap = read_snapshot(args.snapshot, args.s3)
     if snap.extra.get("demo"):
         policy = _with_demo_intents(policy, rules)
     return _report(snap, rules, policy, args, plan)
@@ -116,12 +183,15 @@ def _with_demo_intents(policy: Policy, rules: dict[str, Any]) -> Policy:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """`vpcaudit merge SNAPSHOT...`: join shard snapshots for one cross-account evaluation."""
-    destinations.check_file_destination(args.output)
-    snaps, warnings = drop_repeats([load_snapshot(s) for s in args.snapshots], args.snapshots)
+    destinations.check_file_destination(args.output, "merge --output")
+    for src in args.snapshots:
+        destinations.check_source(src)
+    s3 = s3_access(args)
+    snaps, warnings = drop_repeats([read_snapshot(s, s3) for s in args.snapshots], args.snapshots)
     for w in warnings:
-        print(f"vpcaudit: warning: {w}", file=sys.stderr)
+        console.err(f"vpcaudit: warning: {w}")  # quotes the shards' run ids: made inert
     merged = merge_snapshots(snaps)
-    destinations.write_text(args.output, merged.dumps(), snapshot=True)
+    destinations.write_text(args.output, merged.dumps(), s3, snapshot=True)
     print(
         f"merged {len(args.snapshots)} snapshots: {len(merged.accounts)} accounts, "
         f"{len(merged.regions)} account-regions, {len(merged.gaps)} gaps -> {args.output}",
@@ -131,12 +201,15 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    """`vpcaudit diff OLD NEW`: which findings are new, resolved or unchanged."""
+    """`vpcaudit diff OLD NEW`: which findings are new, re-graded, resolved or unchanged."""
     old, new = load_report(args.old), load_report(args.new)
     d = diff_reports(old, new, str(args.old))
     current = {f["fingerprint"]: f for f in new["findings"]}
     groups = {
         "new": [current[fp] for fp in sorted(d.new)],
+        "changed": [
+            {**current[fp], "previous_severity": was} for fp, (was, _) in d.changed.items()
+        ],
         "resolved": list(d.resolved),
         "not_rechecked": list(d.unknown),
         "unchanged": [current[fp] for fp in sorted(d.unchanged)],
@@ -145,10 +218,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
         console.out(json.dumps(groups, indent=2) + "\n")
         return EXIT_OK
     for name, items in groups.items():
-        console.out(f"{name.replace('_', ' ')}: {len(items)}\n")
+        # Unchanged findings are most of a nightly diff: counted, listed only on request.
+        quiet = name == "unchanged" and not args.verbose and items
+        console.out(
+            f"{name.replace('_', ' ')}: {len(items)}{' (-v lists them)' if quiet else ''}\n"
+        )
+        if quiet:
+            continue
         for f in sorted(items, key=lambda x: (x["rule_id"], x["account_id"], x["resource_id"])):
+            severity = f["severity"]
+            if "previous_severity" in f:
+                severity = f"{f['previous_severity']} -> {severity}"
             console.out(
-                f"  {f['severity']:<8} {f['rule_id']:<40} {f['account_id']} {f['region']} "
+                f"  {severity:<8} {f['rule_id']:<40} {f['account_id']} {f['region']} "
                 f"{f['resource_id']}\n"
             )
     return EXIT_OK
@@ -156,25 +238,45 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
     """`vpcaudit policy check FILE...`: validate policy files offline."""
-    rules = {k: v.rule for k, v in load_rules().items()}
+    rules = {k: v.rule for k, v in loaded_rules(args, args.files).items()}
+    today = dt.datetime.now(dt.UTC).date()
     for path in args.files:
-        policy = load_policy([path], rules)
-        console.out(
-            f"{path}: ok ({len(policy.rules)} rule settings, {len(policy.waivers)} waivers)\n"
-        )
+        # The file on its own: its counts are what it sets, not the built-in default's.
+        policy = read_policy_file(path, rules)
+        console.out(f"{path}: ok ({settings_summary(policy)})\n")
+        # An expired waiver is valid, but its findings count again: say so, do not fail.
+        for w in expired_waivers(policy, today):
+            print(
+                f"vpcaudit: warning: {w.source}: waiver for {w.rule} expired on "
+                f"{w.expires}; its findings count again",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 
 def output_plan(args: argparse.Namespace) -> OutputPlan:
     """Read the output options, before any AWS call: the baseline is loaded, and every
     destination is checked, so a typo does not cost a whole scan."""
-    for dest in [args.output, getattr(args, "save_snapshot", None)] + [
-        getattr(args, f"output_{fmt.value}", None) for fmt in Format
-    ]:
+    local_only = [("--output", args.output)] + [
+        (f"--output-{fmt.value}", getattr(args, f"output_{fmt.value}", None)) for fmt in Format
+    ]
+    for option, dest in local_only:
+        if dest is not None and destinations.is_s3(str(dest)):
+            raise ConfigError(
+                f"{option} writes a local file; for S3 use --report-to s3://bucket/prefix/ "
+                f"(with --report-formats)"
+            )
+    if getattr(args, "save_snapshot", None) is not None:
+        destinations.check_file_destination(args.save_snapshot, "--save-snapshot")
+    for option, dest in local_only:
         if dest is not None:
-            destinations.check_file_destination(dest)
+            destinations.check_file_destination(dest, option)
     for report_dir in args.report_to:
         destinations.check_dir_destination(report_dir)
+    if destinations.is_s3(str(args.baseline or "")):
+        raise ConfigError("--baseline reads a local file; copy it from S3 first (aws s3 cp)")
+    if args.report_to and any(destinations.is_s3(d) for d in args.report_to):
+        check_home_region(getattr(args, "profile", None))
     extra = tuple(
         (fmt, path)
         for fmt in Format
@@ -183,13 +285,31 @@ def output_plan(args: argparse.Namespace) -> OutputPlan:
     if args.fail_on_new and args.baseline is None:
         raise ConfigError("--fail-on-new needs --baseline PREVIOUS.json")
     return OutputPlan(
-        format=Format(args.format),
+        format=report_format(args.format, args.output),
         path=args.output,
         extra=extra,
         sarif_category=args.sarif_category,
+        sarif_split=getattr(args, "sarif_split", False),
         baseline=None if args.baseline is None else load_report(args.baseline),
         baseline_source=str(args.baseline or ""),
     )
+
+
+def report_format(given: str | None, output: Path | None) -> Format:
+    """--format, else the format -o FILE's extension names, else table; a --format the
+    extension contradicts wins, with a warning (the user said it, the name only hints)."""
+    by_extension = {ext: fmt for fmt, ext in EXTENSIONS.items()}
+    implied = by_extension.get(output.suffix.lower().lstrip(".")) if output else None
+    if given is None:
+        return implied or Format.TABLE
+    fmt = Format(given)
+    if implied is not None and implied != fmt:
+        print(
+            f"vpcaudit: warning: writing {fmt.value} to {output} as --format says, though its "
+            f"extension means {implied.value}",
+            file=sys.stderr,
+        )
+    return fmt
 
 
 def _report(
@@ -202,21 +322,34 @@ def _report(
     inv = Inventory.from_snapshot(snap)
     keep_for_the_run(inv, snap)
     evaluation = evaluate(inv, rules, policy)
-    data = build_report(snap, inv, evaluation, rules, plan, policy=policy)
-    text = render(plan.format, data, plan)
-    write_files(data, plan)
-    if args.report_to:
-        reports = {EXTENSIONS[f]: render(f, data, plan) for f in args.report_formats}
-        when = parse_time(snap.started_at) or dt.datetime.now(dt.UTC)
-        profile = getattr(args, "profile", None)
-        for dest in args.report_to:
-            for written in destinations.publish(dest, reports, when, profile):
-                structlog.get_logger(__name__).info("report_written", to=written)
+    data = build_report(
+        snap, inv, evaluation, rules, plan, policy=policy, third_party=args.third_party
+    )
+    # Each output is written as soon as it is rendered; SARIF over GitHub's limits is split
+    # (--sarif-split) or left out with a warning, never stopping the other formats.
+    write_files(data, plan, _warn)
     if plan.path is not None:
-        destinations.write_text(str(plan.path), text)
-    else:
-        console.out(text)
+        write_output(plan.format, data, plan, str(plan.path), _warn)
+    if args.report_to:
+        reports = publishable(args.report_formats, data, plan, _warn)
+        when = parse_time(snap.started_at) or dt.datetime.now(dt.UTC)
+        s3 = getattr(args, "s3", None) or s3_access(args)
+        for dest in args.report_to:
+            for written in destinations.publish(dest, reports, when, s3):
+                structlog.get_logger(__name__).info("report_written", to=written)
+    if plan.path is None:
+        text = render_main(plan.format, data, plan, _warn)
+        console.out(
+            *table.for_terminal(
+                data, text, plan.format, quiet=args.quiet, verbose=args.verbose,
+                no_color=args.no_color,
+            )
+        )  # fmt: skip
     return exit_code(data, args.fail_on, args.allow_partial, new_only=args.fail_on_new)
+
+
+def _warn(message: str) -> None:
+    print(f"vpcaudit: warning: {message}", file=sys.stderr)
 
 
 def exit_code(
@@ -235,7 +368,15 @@ def exit_code(
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """`vpcaudit rules [RULE_ID]`: list the rules, or document one."""
-    loaded = load_rules()
+    loaded = loaded_rules(args, [])
+    idle = [s for s in available_plugins() if s not in {lr.source for lr in loaded.values()}]
+    if idle and args.format == "table":
+        # Named, not imported: listing them must not run their code.
+        print(
+            f"vpcaudit: {len(idle)} installed third-party rule(s) not loaded (enable with "
+            f"--plugin NAME or a policy's plugins: list): {', '.join(idle)}",
+            file=sys.stderr,
+        )
     if not args.rule_id:
         console.out(rules_doc.render_list(loaded, args.format))
         return EXIT_OK

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import botocore
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 from botocore.parsers import ResponseParserError
 
 from vpcaudit.aws.session import ClientFactory, describe_failure, error_parts
@@ -31,6 +37,48 @@ def check_region_names(names: Sequence[str]) -> None:
     for name in names:
         if not _REGION_NAME.match(name):
             raise ConfigError(f"unknown region {name!r} (expected a name like us-east-1)")
+
+
+def check_home_region(profile: str | None) -> None:
+    """Refuse a home region (AWS_REGION, AWS_DEFAULT_REGION, the profile's) that is not a
+    region, before any API call: its STS call would time out after retries and blame the
+    credentials. Checked against botocore's list, as no AWS call may be made yet."""
+    for name, where in _home_regions(profile):
+        known = _known_regions()
+        if name in known:
+            continue
+        if not _REGION_NAME.match(name):
+            raise ConfigError(
+                f"unknown region {name!r} in {where} (expected a name like us-east-1)"
+            )
+        close = difflib.get_close_matches(name, sorted(known), n=2)
+        guess = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"unknown region {name!r} in {where} ({guess}a region newer than botocore "
+            f"{botocore.__version__} needs a newer boto3)"
+        )
+
+
+def _home_regions(profile: str | None) -> Iterator[tuple[str, str]]:
+    """Each home-region setting in force: (region, where it was set)."""
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(var):
+            yield os.environ[var], var
+    try:
+        config = botocore.session.Session(profile=profile).get_scoped_config()
+    except botocore.exceptions.BotoCoreError:
+        return  # a missing profile is reported, by name, when the session is made
+    if config.get("region"):
+        name = profile or os.environ.get("AWS_PROFILE") or "default"
+        yield str(config["region"]), f"the region of AWS profile {name!r}"
+
+
+@functools.cache
+def _known_regions() -> frozenset[str]:
+    # botocore's endpoint data, read directly: a session would read AWS_PROFILE, and a
+    # missing profile must be reported by name later, not crash this check.
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return frozenset(r for partition in data["partitions"] for r in partition.get("regions", {}))
 
 
 def plan_regions(
