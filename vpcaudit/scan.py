@@ -10,6 +10,7 @@ import botocore.exceptions
 import structlog
 
 from vpcaudit.aws.collect import (
+    SERVICES,
     AccountTarget,
     PreparedAccount,
     PrepareFn,
@@ -17,6 +18,16 @@ from vpcaudit.aws.collect import (
     build_snapshot,
     now_iso,
     run_pool,
+)
+from vpcaudit.aws.procs import (
+    ForwardingProgress,
+    Outbox,
+    WorkerStats,
+    forward_logs,
+    peak_rss_mib,
+    process_count,
+    run_workers,
+    split,
 )
 from vpcaudit.aws.regions import check_region_names, plan_regions
 from vpcaudit.aws.session import (
@@ -56,6 +67,10 @@ class ScanOptions:
     """Only these regions (default: every enabled region)."""
     exclude_regions: tuple[str, ...] = ()
     workers: int = 16
+    """Concurrent API calls in all, shared among the processes."""
+    processes: int | None = None
+    """Worker processes the accounts are split across (None: the CPUs available to this
+    process, at most one per account; 1: scan in this process)."""
     role_arns: tuple[str, ...] = ()
     """Scan the account of each role (instead of the caller's own account)."""
     role: RoleOptions = field(default_factory=RoleOptions)
@@ -93,6 +108,8 @@ def validate(opts: ScanOptions) -> None:
         )
     if opts.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    if opts.processes is not None and opts.processes < 1:
+        raise ConfigError("--processes must be at least 1")
     d = opts.role.duration_seconds
     if d is not None and not 900 <= d <= 43200:
         raise ConfigError("--duration must be between 900 and 43200 seconds")
@@ -103,7 +120,7 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
     validate(opts)
     started = now_iso()
     counter = CallCounter()
-    base = ClientFactory(make_session(opts.profile, hook=opts.session_hook), counter)
+    base = base_factory(opts, counter)
     caller = identify(base)
     org_ids: frozenset[str] | None = None
     skipped: list[Skipped] = []
@@ -141,16 +158,79 @@ def run_scan(opts: ScanOptions, progress: Progress | None = None) -> Snapshot:
             log.warning("shard_empty", shard=f"{opts.shard[0]}/{opts.shard[1]}")
         else:
             raise ConfigError("no account left to scan after the account filters")
-    log.info("scan_start", accounts=len(specs), caller=caller)
-    jobs = [_prepare_job(spec, base, opts) for spec in specs]
-    res = run_pool(jobs, workers=opts.workers, progress=progress)
+    processes = _processes(opts, len(specs))
+    log.info("scan_start", accounts=len(specs), caller=caller, processes=processes)
+    rss: dict[str, float] = {}
+    if processes == 1:
+        base.warm(SERVICES)
+        jobs = [_prepare_job(spec, base, opts) for spec in specs]
+        res = run_pool(jobs, workers=opts.workers, progress=progress)
+    else:
+        res, stats = run_workers(_worker_main, _plans(opts, specs, processes), progress=progress)
+        for i, st in enumerate(stats):
+            counter.add(st.calls, st.attempts, st.by_operation)
+            rss[f"worker-{i}"] = st.peak_rss_mib
+    rss["parent"] = peak_rss_mib()
     extra = dict(opts.extra)
     if opts.shard is not None:
         extra["shard"] = f"{opts.shard[0]}/{opts.shard[1]}"
     if opts.run_id:
         extra["run_id"] = opts.run_id
     snap = build_snapshot(res, started, org_account_ids=org_ids, extra=extra, skipped=skipped)
-    return _with_call_counts(snap, counter)
+    return _with_call_counts(snap, counter, rss)
+
+
+def base_factory(opts: ScanOptions, counter: CallCounter | None = None) -> ClientFactory:
+    """The caller's guarded client factory, as the scan and every worker process build it."""
+    return ClientFactory(make_session(opts.profile, hook=opts.session_hook), counter)
+
+
+def _processes(opts: ScanOptions, accounts: int) -> int:
+    """How many processes to scan with (1: in this one)."""
+    if opts.session_hook is not None:
+        # The demo's moto lives in this process (and its fidelity hook cannot be pickled):
+        # worker processes would read an empty, separate moto. Its 3-4 accounts take seconds.
+        if (opts.processes or 1) > 1:
+            log.info("processes_ignored", reason="the demo runs in one process")
+        return 1
+    return process_count(opts.processes, accounts)
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What one worker process scans: the options and its share of the accounts."""
+
+    index: int
+    opts: ScanOptions
+    specs: tuple[AccountSpec, ...]
+
+
+def _plans(
+    opts: ScanOptions, specs: list[AccountSpec], processes: int
+) -> list[tuple[WorkerPlan, dict[str, str]]]:
+    # --workers caps the concurrent calls of the whole scan (AWS throttles per account and
+    # region, but the caller's rate limits and connection budget are the scan's).
+    per = replace(opts, processes=1, workers=max(1, -(-opts.workers // processes)))
+    return [
+        (WorkerPlan(i, per, tuple(chunk)), {s.account_id: s.name for s in chunk})
+        for i, chunk in enumerate(split(sorted(specs, key=lambda s: s.account_id), processes))
+    ]
+
+
+def _worker_main(plan: WorkerPlan, outbox: Outbox) -> None:
+    """A worker process: prepare and scan its accounts, sending everything to the parent."""
+    forward_logs(outbox)
+    counter = CallCounter()
+    try:
+        base = base_factory(plan.opts, counter)
+        base.warm(SERVICES)
+        jobs = [_prepare_job(spec, base, plan.opts) for spec in plan.specs]
+        run_pool(jobs, workers=plan.opts.workers, progress=ForwardingProgress(outbox))
+    except VpcauditError as exc:
+        outbox.put(("error", plan.index, exc))
+        return
+    stats = WorkerStats(counter.calls, counter.attempts, dict(counter.by_operation), peak_rss_mib())
+    outbox.put(("done", plan.index, stats))
 
 
 def shard_of(account_id: str, shards: int) -> int:
@@ -221,11 +301,16 @@ def _assume(factory: ClientFactory, spec: AccountSpec) -> Gap | None:
     return None
 
 
-def _with_call_counts(snap: Snapshot, counter: CallCounter) -> Snapshot:
-    """Record how many API calls and HTTP attempts the scan made, for benchmarks and logs."""
-    stats = {
+def _with_call_counts(
+    snap: Snapshot, counter: CallCounter, rss: dict[str, float] | None = None
+) -> Snapshot:
+    """Record how many API calls and HTTP attempts the scan made, and the peak memory of each
+    process, for benchmarks and logs."""
+    stats: dict[str, Any] = {
         "api_calls": counter.calls,
         "http_attempts": counter.attempts,
         "calls_by_operation": dict(sorted(counter.by_operation.items())),
     }
+    if rss:
+        stats["peak_rss_mib"] = dict(sorted(rss.items()))
     return replace(snap, extra={**snap.extra, "stats": stats})

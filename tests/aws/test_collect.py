@@ -45,6 +45,10 @@ PER_PARENT = tuple(s for s in SPECS if s.per is not None)
 EMPTY_REGION_KINDS = ALWAYS_KINDS | {s.kind for s in PER_PARENT}
 
 
+# The one VPC a stubbed region holds unless a test says otherwise.
+A_VPC = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "OwnerId": ACCOUNT}
+
+
 def _op(spec: ResourceSpec) -> str:
     return f"{spec.service}:{spec.operation}"
 
@@ -369,7 +373,10 @@ class _Stubs:
         token: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """Queue a one-page answer (to the page asked for with `token`)."""
+        """Queue a one-page answer (to the page asked for with `token`). DescribeVpcs answers
+        one VPC unless told otherwise: a region with none is not asked for the other kinds."""
+        if items is None and spec.kind == "vpcs":
+            items = [A_VPC]
         self.by_service[spec.service].add_response(
             spec.method,
             {spec.result_key: items or [], **(extra or {})},
@@ -448,7 +455,7 @@ def test_every_paginated_spec_sends_its_page_size(stubbed: tuple[ClientFactory, 
     stubs.done()
     assert result.gaps == ()
     assert stubs.calls == [s.operation for s in ALWAYS]
-    assert all(result.data.resources[s.kind] == [] for s in ALWAYS)
+    assert all(result.data.resources[s.kind] == [] for s in ALWAYS if s.kind != "vpcs")
 
 
 def test_conditional_kinds_are_read_when_called_for(
@@ -534,9 +541,9 @@ def test_region_wide_error_is_one_gap_and_stops_the_region(
 ) -> None:
     factory, stubs = stubbed
     assert SPECS[0].kind == "vpcs"
-    assert SPECS[1].kind == "subnets"
+    assert SPECS[1].kind == "transit_gateways"
     stubs.ok(SPEC["vpcs"], [{"VpcId": "vpc-1"}])
-    stubs.error(SPEC["subnets"], code, status)
+    stubs.error(SPEC["transit_gateways"], code, status)
     result = collect_region(factory, ACCOUNT, REGION)
     stubs.done()
     assert len(result.gaps) == 1
@@ -547,10 +554,10 @@ def test_region_wide_error_is_one_gap_and_stops_the_region(
         "*",
         code,
     )
-    assert "ec2:DescribeSubnets" in gap.message
-    assert f"{code} on DescribeSubnets" in gap.message
+    assert "ec2:DescribeTransitGateways" in gap.message
+    assert f"{code} on DescribeTransitGateways" in gap.message
     # No call after the region-wide refusal (an unqueued call would also have been a gap).
-    assert stubs.calls == ["DescribeVpcs", "DescribeSubnets"]
+    assert stubs.calls == ["DescribeVpcs", "DescribeTransitGateways"]
 
 
 # -- connection failures ------------------------------------------------------------------

@@ -333,6 +333,10 @@ class _Ec2Stub:
         )
 
 
+# One VPC in every stubbed region, so that no kind is skipped.
+A_VPC = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}
+
+
 def _params(spec: ResourceSpec, **more: Any) -> dict[str, Any]:
     out: dict[str, Any] = dict(spec.params)
     if spec.page_size is not None:
@@ -375,14 +379,17 @@ def _answer_region(
     per_table: Any = None,
     refuse: dict[str, str] | None = None,
 ) -> None:
-    """Queue an answer for every kind, in SPECS order: the given items, else none; `per_table`
-    queues the calls for each table; `refuse` maps a region-wide kind to an error code."""
+    """Queue an answer for every kind, in SPECS order: the given items, else none (but one VPC,
+    so that no kind is skipped); `per_table` queues the calls for each table; `refuse` maps a
+    region-wide kind to an error code."""
     refuse = refuse or {}
     for spec in SPECS:
         if spec.service != "ec2":
             continue
         if spec.kind in refuse:
             stub.refuse(spec.kind, refuse[spec.kind])
+        elif spec.kind == "vpcs":
+            stub.answer(spec.kind, [A_VPC])
         elif spec.kind == "tgw_route_tables":
             stub.answer(spec.kind, tables or [])
         elif spec.kind == "prefix_lists":
@@ -634,10 +641,8 @@ def test_a_region_wide_refusal_in_a_per_table_call_stops_the_region(
         if spec.kind == "tgw_routes":
             expire(stub)
             break
-        stub.answer(
-            spec.kind,
-            [_table("tgw-rtb-1"), _table("tgw-rtb-2")] if spec.kind == "tgw_route_tables" else [],
-        )
+        items = {"tgw_route_tables": [_table("tgw-rtb-1"), _table("tgw-rtb-2")], "vpcs": [A_VPC]}
+        stub.answer(spec.kind, items.get(spec.kind, []))
     result = collect_region(factory, ACCOUNT, REGION)
     stub.stub.assert_no_pending_responses()
     [gap] = result.gaps

@@ -22,6 +22,8 @@ from botocore.parsers import ResponseParserError
 from vpcaudit import __version__
 from vpcaudit.aws.session import ClientFactory, describe_failure, error_parts
 from vpcaudit.aws.specs import (
+    NO_VPC,
+    NO_VPC_NO_TGW,
     SPECS,
     PerParent,
     Resources,
@@ -43,6 +45,7 @@ __all__ = [
     "Progress",
     "RegionResult",
     "ResourceSpec",
+    "SkippedKinds",
     "build_snapshot",
     "collect",
     "collect_region",
@@ -52,6 +55,9 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
+
+SERVICES = tuple(sorted({s.service for s in SPECS}))
+"""The services the collectors call."""
 
 # Error codes that say the whole region is closed to these credentials: after one of them,
 # the other calls in that region would fail the same way, so they are not made.
@@ -74,8 +80,32 @@ class AccountTarget:
 
     account_id: str
     name: str
-    factory: ClientFactory
+    factory: ClientFactory | None
+    """None in the parent of worker processes: the account is read in a worker."""
     regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SkippedKinds:
+    """Kinds not asked for in a region because they cannot exist there (it holds no VPC).
+
+    Not a gap: the region is fully read. The kinds are in the region's resources as empty
+    lists, so everything downstream sees them read and empty; this says why.
+    """
+
+    account_id: str
+    region: str
+    kinds: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in the snapshot's extra["skipped_kinds"]."""
+        return {
+            "account_id": self.account_id,
+            "region": self.region,
+            "kinds": list(self.kinds),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,8 @@ class RegionResult:
 
     data: RegionData
     gaps: tuple[Gap, ...]
+    skipped_kinds: SkippedKinds | None = None
+    """The kinds not asked for because they cannot exist in the region, and why."""
 
 
 def _read(client: Any, spec: ResourceSpec, params: dict[str, Any]) -> tuple[list[RawItem], bool]:
@@ -220,10 +252,23 @@ def collect_region(
     region: str,
     specs: Sequence[ResourceSpec] = SPECS,
 ) -> RegionResult:
-    """Read every resource kind in one account and region; each failure becomes a gap."""
+    """Read every resource kind in one account and region; each failure becomes a gap.
+
+    The VPCs are read first: where there is none, the kinds that cannot exist without one are
+    not asked for (see ResourceSpec.scope), kept as read and empty, and said in the result.
+    The kinds are read one after another, so this costs no extra round trip.
+    """
     resources: Resources = {}
     gaps: list[Gap] = []
+    skipped: list[str] = []
+    reasons: set[str] = set()
     for spec in specs:
+        why = spec.skip_reason(resources)
+        if why is not None:
+            resources[spec.kind] = []
+            skipped.append(spec.kind)
+            reasons.add(why)
+            continue
         if spec.needed is not None and not spec.needed(resources):
             continue
         try:
@@ -231,7 +276,12 @@ def collect_region(
         except _RegionClosed as closed:
             gaps.append(closed.gap)
             break
-    return RegionResult(RegionData(account_id, region, resources), tuple(gaps))
+    note = None
+    if skipped:
+        # The wider reason (no VPC and no TGW) covers the narrower one.
+        reason = NO_VPC_NO_TGW if NO_VPC_NO_TGW in reasons else NO_VPC
+        note = SkippedKinds(account_id, region, tuple(skipped), reason)
+    return RegionResult(RegionData(account_id, region, resources), tuple(gaps), note)
 
 
 def now_iso() -> str:
@@ -274,6 +324,7 @@ class CollectResult:
     regions: tuple[RegionData, ...]
     gaps: tuple[Gap, ...]
     skipped: tuple[Skipped, ...]
+    skipped_kinds: tuple[SkippedKinds, ...] = ()
 
 
 def guarded_region(factory: ClientFactory, account_id: str, region: str) -> RegionResult:
@@ -292,6 +343,9 @@ def guarded_region(factory: ClientFactory, account_id: str, region: str) -> Regi
             f"(rerun with --log-level debug for the traceback)",
         )
         return RegionResult(RegionData(account_id, region, {}), (gap,))
+    finally:
+        # Nothing else reads this account's region: its clients would only hold memory.
+        factory.release(region, SERVICES)
 
 
 def run_pool(
@@ -309,6 +363,7 @@ def run_pool(
     regions: list[RegionData] = []
     gaps: list[Gap] = []
     skipped: list[Skipped] = []
+    kinds: list[SkippedKinds] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="vpcaudit") as pool:
         pending: set[Future[Any]] = {pool.submit(job) for job in jobs}
         while pending:
@@ -319,20 +374,21 @@ def run_pool(
                     accounts[out.account_id] = out.name
                     gaps.extend(out.gaps)
                     skipped.extend(out.skipped)
-                    if out.target is not None:
-                        t = out.target
+                    if out.target is not None and out.target.factory is not None:
+                        t, factory = out.target, out.target.factory
                         pending |= {
-                            pool.submit(guarded_region, t.factory, t.account_id, r)
-                            for r in t.regions
+                            pool.submit(guarded_region, factory, t.account_id, r) for r in t.regions
                         }
                     if progress is not None:
                         progress.account_ready(out)
                 else:
                     regions.append(out.data)
                     gaps.extend(out.gaps)
+                    if out.skipped_kinds is not None:
+                        kinds.append(out.skipped_kinds)
                     if progress is not None:
                         progress.region_done(out)
-    return CollectResult(accounts, tuple(regions), tuple(gaps), tuple(skipped))
+    return CollectResult(accounts, tuple(regions), tuple(gaps), tuple(skipped), tuple(kinds))
 
 
 def collect(
@@ -368,6 +424,13 @@ def build_snapshot(
     extra: dict[str, Any] | None = None,
 ) -> Snapshot:
     """Assemble the snapshot of a finished pool run."""
+    extra = dict(extra or {})
+    if res.skipped_kinds:
+        # Kept in extra (snapshot.py's region entries carry only resources): a reader of the
+        # snapshot sees why a region's VPC-bound kinds are empty lists.
+        extra["skipped_kinds"] = [
+            k.to_dict() for k in sorted(res.skipped_kinds, key=lambda k: (k.account_id, k.region))
+        ]
     return Snapshot(
         started_at=started_at,
         finished_at=now_iso(),
@@ -377,5 +440,5 @@ def build_snapshot(
         gaps=tuple(sorted({*gaps, *res.gaps})),
         skipped=tuple(sorted({*skipped, *res.skipped}, key=lambda s: (s.account_id, s.region))),
         org_account_ids=org_account_ids,
-        extra=extra or {},
+        extra=extra,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from vpcaudit.snapshot import RawItem, RegionData, Snapshot
@@ -33,6 +34,26 @@ class PerParent:
         """The parent items there is one call for."""
         items = resources.get(self.kind, [])
         return [p for p in items if self.where is None or self.where(p)]
+
+
+class Scope(StrEnum):
+    """Where a kind can exist, which decides whether a region with no VPC is asked for it."""
+
+    REGION = "region"
+    """It can exist in a region that holds no VPC: always read."""
+    VPC = "vpc"
+    """It lives in a VPC (the account's own, or one shared with it, which DescribeVpcs lists
+    too): where DescribeVpcs answers none, there is none, and it is not asked for."""
+    TGW = "tgw"
+    """Without a VPC it can exist only on a Transit Gateway this account owns (which
+    DescribeTransitGateways lists): asked for where there is a VPC or such a gateway."""
+
+
+NO_VPC = "no VPC in this region (DescribeVpcs answered none): cannot exist here, not asked"
+NO_VPC_NO_TGW = (
+    "no VPC and no Transit Gateway in this region (DescribeVpcs and DescribeTransitGateways "
+    "answered none): cannot exist here, not asked"
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,9 @@ class ResourceSpec:
     redact: tuple[tuple[str, ...], ...] = ()
     """Key paths of secrets removed from every item before it is kept (a list on the way is
     walked element by element): a snapshot is a file that gets shared."""
+    scope: Scope = Scope.REGION
+    """Where the kind can exist: a region with no VPC is not asked for VPC-bound kinds (see
+    `skip_reason`). A per-parent kind follows its parent; a conditional one its condition."""
 
     def __post_init__(self) -> None:
         if self.per is not None and self.needed is None:
@@ -84,8 +108,23 @@ class ResourceSpec:
 
     @property
     def every_region(self) -> bool:
-        """True when the kind is read with exactly one call (plus pages) in every region."""
+        """True when the kind is read with exactly one call (plus pages) in every region that
+        holds a VPC."""
         return self.needed is None and self.per is None
+
+    def skip_reason(self, resources: Resources) -> str | None:
+        """Why the kind cannot exist in the region, judged from the kinds read before it (the
+        VPCs first), or None when it must be read. Unknown (a failed read) is never a reason."""
+        if self.scope is Scope.REGION or not _read_none(resources, "vpcs"):
+            return None
+        if self.scope is Scope.VPC:
+            return NO_VPC
+        return NO_VPC_NO_TGW if _read_none(resources, "transit_gateways") else None
+
+
+def _read_none(resources: Resources, kind: str) -> bool:
+    """The kind was read (no failure) and AWS answered none."""
+    return kind in resources and not resources[kind]
 
 
 def strip_secrets(item: Any, path: tuple[str, ...]) -> None:
@@ -116,40 +155,89 @@ def _customer_prefix_list(pl: RawItem) -> bool:
 
 _PER_TGW_TABLE = PerParent("tgw_route_tables", "TransitGatewayRouteTableId", _live_tgw_table)
 
+# Where each kind can exist (`scope`), so a region with no VPC -- most regions of a well-run
+# organization, default VPCs deleted -- is read with DescribeVpcs, DescribeTransitGateways and
+# the five kinds that exist outside VPCs, instead of every kind:
+# - VPC-bound: subnets, route tables, endpoints, NAT gateways, security groups (EC2-Classic is
+#   gone), network ACLs, ENIs (every one is in a subnet), egress-only IGWs (made for a VPC, never
+#   detached). VPCs shared with the account through RAM are listed by DescribeVpcs too.
+# - Peerings: a peering joins two VPCs, and a region lists those where a VPC of this account in
+#   this region is the requester or the accepter; with another account's VPC on the far side
+#   the near side is still ours and here. Deleting a VPC deletes its peerings (they stay listed
+#   as "deleted" a few hours, carrying no route): none can exist here without a VPC.
+# - Transit Gateway kinds and flow logs: a TGW needs no VPC (a hub account may own one with
+#   other accounts' VPC attachments, VPNs and peerings), so its attachments, route tables and
+#   flow logs (a flow log is on a VPC, subnet, ENI, TGW or TGW attachment) are read where there
+#   is a VPC or a TGW. A participant's attachment to a shared TGW needs its own VPC.
+# - Always read: Transit Gateways; customer-managed prefix lists (they exist alone and are
+#   shared through RAM); VPN gateways (they can be detached, a VPN can end on one); VPN
+#   connections (they can be unattached); Elastic IPs (allocated to the account, in no VPC);
+#   internet gateways (they can be detached).
+# Log groups are read only for CloudWatch Logs flow logs, and the per-parent kinds only for
+# their parents, so both follow the kinds above.
+_VPC = Scope.VPC
+_TGW = Scope.TGW
+
 SPECS: tuple[ResourceSpec, ...] = (
+    # First: whether the region holds a VPC decides which kinds below are asked for.
     ResourceSpec("vpcs", "DescribeVpcs", "Vpcs", 1000),
-    ResourceSpec("subnets", "DescribeSubnets", "Subnets", 1000),
-    ResourceSpec("route_tables", "DescribeRouteTables", "RouteTables", 100),
-    ResourceSpec("peerings", "DescribeVpcPeeringConnections", "VpcPeeringConnections", 1000),
-    ResourceSpec("endpoints", "DescribeVpcEndpoints", "VpcEndpoints", 1000),
-    ResourceSpec("flow_logs", "DescribeFlowLogs", "FlowLogs", 1000),
+    # Second: whether it holds a Transit Gateway decides the TGW-bound kinds.
+    ResourceSpec("transit_gateways", "DescribeTransitGateways", "TransitGateways", 1000),
+    ResourceSpec("subnets", "DescribeSubnets", "Subnets", 1000, scope=_VPC),
+    ResourceSpec("route_tables", "DescribeRouteTables", "RouteTables", 100, scope=_VPC),
+    ResourceSpec(
+        "peerings", "DescribeVpcPeeringConnections", "VpcPeeringConnections", 1000, scope=_VPC
+    ),
+    ResourceSpec("endpoints", "DescribeVpcEndpoints", "VpcEndpoints", 1000, scope=_VPC),
+    ResourceSpec("flow_logs", "DescribeFlowLogs", "FlowLogs", 1000, scope=_TGW),
     ResourceSpec("prefix_lists", "DescribeManagedPrefixLists", "PrefixLists", 100),
     ResourceSpec("vpn_gateways", "DescribeVpnGateways", "VpnGateways", None),
     ResourceSpec(
-        "tgw_attachments", "DescribeTransitGatewayAttachments", "TransitGatewayAttachments", 1000
+        "tgw_attachments",
+        "DescribeTransitGatewayAttachments",
+        "TransitGatewayAttachments",
+        1000,
+        scope=_TGW,
     ),
-    ResourceSpec("nat_gateways", "DescribeNatGateways", "NatGateways", 1000),
+    ResourceSpec("nat_gateways", "DescribeNatGateways", "NatGateways", 1000, scope=_VPC),
     ResourceSpec("internet_gateways", "DescribeInternetGateways", "InternetGateways", 1000),
-    ResourceSpec("security_groups", "DescribeSecurityGroups", "SecurityGroups", 1000),
+    ResourceSpec("security_groups", "DescribeSecurityGroups", "SecurityGroups", 1000, scope=_VPC),
     # The network model (vpcaudit/network): filters, interfaces, Transit Gateways, VPNs.
-    ResourceSpec("network_acls", "DescribeNetworkAcls", "NetworkAcls", 1000),
-    ResourceSpec("network_interfaces", "DescribeNetworkInterfaces", "NetworkInterfaces", 1000),
-    ResourceSpec("transit_gateways", "DescribeTransitGateways", "TransitGateways", 1000),
+    ResourceSpec("network_acls", "DescribeNetworkAcls", "NetworkAcls", 1000, scope=_VPC),
+    ResourceSpec(
+        "network_interfaces",
+        "DescribeNetworkInterfaces",
+        "NetworkInterfaces",
+        1000,
+        scope=_VPC,
+    ),
     ResourceSpec(
         "tgw_vpc_attachments",
         "DescribeTransitGatewayVpcAttachments",
         "TransitGatewayVpcAttachments",
         1000,
+        scope=_TGW,
     ),
     ResourceSpec(
         "tgw_peering_attachments",
         "DescribeTransitGatewayPeeringAttachments",
         "TransitGatewayPeeringAttachments",
         1000,
+        scope=_TGW,
     ),
-    ResourceSpec("tgw_connects", "DescribeTransitGatewayConnects", "TransitGatewayConnects", 1000),
     ResourceSpec(
-        "tgw_route_tables", "DescribeTransitGatewayRouteTables", "TransitGatewayRouteTables", 1000
+        "tgw_connects",
+        "DescribeTransitGatewayConnects",
+        "TransitGatewayConnects",
+        1000,
+        scope=_TGW,
+    ),
+    ResourceSpec(
+        "tgw_route_tables",
+        "DescribeTransitGatewayRouteTables",
+        "TransitGatewayRouteTables",
+        1000,
+        scope=_TGW,
     ),
     ResourceSpec(
         "tgw_routes",
@@ -178,7 +266,11 @@ SPECS: tuple[ResourceSpec, ...] = (
         per=_PER_TGW_TABLE,
     ),
     ResourceSpec(
-        "egress_only_igws", "DescribeEgressOnlyInternetGateways", "EgressOnlyInternetGateways", 255
+        "egress_only_igws",
+        "DescribeEgressOnlyInternetGateways",
+        "EgressOnlyInternetGateways",
+        255,
+        scope=_VPC,
     ),
     ResourceSpec(
         "vpn_connections",
