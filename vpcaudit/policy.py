@@ -231,6 +231,7 @@ def policy_schema(rules: Mapping[str, Rule[Any]]) -> dict[str, Any]:
             "rules": {"type": "object", "additionalProperties": False, "properties": rule_props},
             "waivers": {"type": "array", "items": waiver},
             "intents": {"type": "array", "items": INTENT_SCHEMA},
+            "plugins": {"type": "array", "items": {"type": "string", "minLength": 1}},
         },
     }
 
@@ -397,6 +398,32 @@ def parse_policy(text: str, source: str, rules: Mapping[str, Rule[Any]]) -> Poli
     return Policy(settings, tuple(waivers), (source,), intents)
 
 
+def plugin_names(paths: Sequence[Path]) -> tuple[list[str], list[str]]:
+    """The third-party rule plugins the policy files name: their `plugins:` lists, and their
+    `rules:` keys (a plugin of that id, if installed, is enabled by being configured). Read
+    before any rule is loaded, because being named is what lets a plugin load."""
+    listed: list[str] = []
+    keys: list[str] = []
+    for path in paths:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # load_policy reports an unreadable file, with its line
+        if len(text.encode("utf-8", "replace")) > MAX_POLICY_BYTES:
+            continue
+        try:
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        except yaml.YAMLError:
+            continue
+        if not isinstance(doc, dict):
+            continue
+        if isinstance(doc.get("plugins"), list):
+            listed += [x for x in doc["plugins"] if isinstance(x, str)]
+        if isinstance(doc.get("rules"), dict):
+            keys += [k for k in doc["rules"] if isinstance(k, str)]
+    return listed, keys
+
+
 def default_policy_text() -> str:
     """The documented default policy shipped inside the package."""
     return resources.files("vpcaudit").joinpath("data", DEFAULT_POLICY).read_text("utf-8")
@@ -406,16 +433,50 @@ def load_policy(paths: Sequence[Path], rules: Mapping[str, Rule[Any]]) -> Policy
     """The shipped default overridden by each file in order (later files win)."""
     policy = parse_policy(default_policy_text(), f"<built-in {DEFAULT_POLICY}>", rules)
     for path in paths:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read policy ({exc.strerror or exc})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ConfigError(
-                f"{path}:{line}: policy is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
-            ) from None
-        policy = policy.merged(parse_policy(text, str(path), rules))
+        policy = policy.merged(read_policy_file(path, rules))
     return policy
+
+
+def read_policy_file(path: Path, rules: Mapping[str, Rule[Any]]) -> Policy:
+    """One policy file on its own (not layered over the default), validated."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read policy ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: policy is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+        ) from None
+    return parse_policy(text, str(path), rules)
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def settings_summary(policy: Policy) -> str:
+    """What a policy file itself sets, counted: rules switched off or on, severity overrides,
+    parameters, waivers and intents (`policy check` prints it)."""
+    rules = policy.rules.values()
+    parts = [
+        _counted(sum(s.enabled is False for s in rules), "rule disabled", "rules disabled"),
+        _counted(
+            sum(s.severity is not None for s in rules), "severity override", "severity overrides"
+        ),
+        _counted(sum(len(s.params) for s in rules), "parameter", "parameters"),
+        _counted(len(policy.waivers), "waiver", "waivers"),
+    ]
+    enabled = sum(s.enabled is True for s in rules)
+    if enabled:
+        parts.insert(1, _counted(enabled, "rule enabled", "rules enabled"))
+    if policy.intents:
+        parts.append(_counted(len(policy.intents), "intent", "intents"))
+    return ", ".join(parts)
+
+
+def expired_waivers(policy: Policy, today: dt.date) -> list[Waiver]:
+    """The policy's waivers whose last day is before today: their findings count again."""
+    return [w for w in policy.waivers if w.expires is not None and w.expires < today]
