@@ -46,6 +46,9 @@ def sandbox_env(
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_DEFAULT_REGION": region,
             "NO_PROXY": "*",
+            # One terminal width for every run (a developer's terminal, a CI log file, an xdist
+            # worker's pipe would each give another): tests of narrow layouts set their own.
+            "COLUMNS": "200",
         }
     )
     if credentials:

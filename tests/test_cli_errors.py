@@ -427,6 +427,7 @@ def test_sandbox_drops_inherited_aws_settings() -> None:
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_DEFAULT_REGION": "us-east-1",
         "NO_PROXY": "*",
+        "COLUMNS": "200",
     }
     with pytest.raises(AssertionError):
         sandbox_env(inherited, endpoint="https://ec2.us-east-1.amazonaws.com")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vpcaudit.errors import ConfigError
+from vpcaudit.errors import ConfigError, SnapshotError
 
 _FINDING_KEYS = ("fingerprint", "rule_id", "severity", "account_id", "region", "resource_id")
 
@@ -139,6 +140,18 @@ def not_a_snapshot(src: str) -> str | None:
         f"{src} is {kind}, not a snapshot: pass the file `vpcaudit scan --save-snapshot FILE` "
         f"wrote{instead}"
     )
+
+
+@contextlib.contextmanager
+def naming_reports(src: str) -> Iterator[None]:
+    """Turn a snapshot error on a file that is a report into the line that says so."""
+    try:
+        yield
+    except SnapshotError:
+        hint = not_a_snapshot(src)
+        if hint is not None:
+            raise ConfigError(hint) from None
+        raise
 
 
 def _report_kind(text: str) -> str | None:

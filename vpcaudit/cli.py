@@ -16,8 +16,8 @@ import structlog
 
 from vpcaudit import console, logs
 from vpcaudit.args import build_parser
-from vpcaudit.baseline import not_a_snapshot
-from vpcaudit.errors import ConfigError, SnapshotError, VpcauditError
+from vpcaudit.baseline import naming_reports
+from vpcaudit.errors import ConfigError, VpcauditError
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from vpcaudit.inventory import Inventory
 from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
@@ -109,10 +109,5 @@ def _load_snapshot(src: str) -> Snapshot:
         from vpcaudit import destinations  # noqa: PLC0415 - boto3, for s3:// only
 
         destinations.check_source(src, "--snapshot")
-    try:
+    with naming_reports(src):
         return load_snapshot(src)
-    except SnapshotError:
-        hint = not_a_snapshot(src)
-        if hint is not None:
-            raise ConfigError(hint) from None
-        raise

@@ -18,9 +18,9 @@ import structlog
 from vpcaudit import console, destinations
 from vpcaudit.aws.regions import check_home_region
 from vpcaudit.aws.targets import RoleOptions
-from vpcaudit.baseline import diff_reports, load_report, not_a_snapshot
+from vpcaudit.baseline import diff_reports, load_report, naming_reports
 from vpcaudit.defaults import ADMIN_ORG_ROLE
-from vpcaudit.errors import ConfigError, SnapshotError
+from vpcaudit.errors import ConfigError
 from vpcaudit.evaluate import at_or_above, evaluate, rules_switched_off, with_rules_off
 from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from vpcaudit.inventory import Inventory, parse_time
@@ -125,15 +125,10 @@ def _scanned_caller(args: argparse.Namespace, snap: Snapshot) -> str | None:
 
 def read_snapshot(src: str, s3: destinations.S3Access | None = None) -> Snapshot:
     """A snapshot from a file or s3:// URI; a report given instead is named as such."""
-    try:
+    with naming_reports(src):
         if destinations.is_s3(src):
             return Snapshot.parse(destinations.read_text(src, s3), src)
         return load_snapshot(src)
-    except SnapshotError:
-        hint = not_a_snapshot(src)
-        if hint is not None:
-            raise ConfigError(hint) from None
-        raise
 
 
 def live_snapshot(args: argparse.Namespace) -> Snapshot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from vpcaudit.errors import ConfigError
@@ -33,10 +34,11 @@ def file_mode(kind: str, default: int) -> int:
     return mode
 
 
-def write_local(path: Path, text: str, mode: int) -> None:
+def write_local(path: Path, text: str | Iterable[str], mode: int) -> None:
     """Write a file the way a reader can trust: a temporary file in the same directory with
     the final mode from the start, then os.replace, so a reader never sees half a report and
-    a symlink planted at the target is refused, not followed."""
+    a symlink planted at the target is refused, not followed. `text` may come in pieces (a
+    report streamed as it is rendered, never whole in memory)."""
     if path.is_symlink():
         raise ConfigError(f"refusing to write {path}: it is a symbolic link")
     try:
@@ -45,11 +47,16 @@ def write_local(path: Path, text: str, mode: int) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as f:
+            for chunk in [text] if isinstance(text, str) else text:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         Path(tmp).replace(path)
-    except OSError as exc:
+    except BaseException as exc:
+        # Whatever stopped the write (a full disk, an error while rendering a piece), the
+        # temporary file goes, and the target keeps its last complete version.
         Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,9 +9,8 @@ from typing import Any
 
 from vpcaudit import destinations
 from vpcaudit.baseline import diff_reports
-from vpcaudit.errors import ConfigError
 from vpcaudit.evaluate import Evaluation
-from vpcaudit.files import REPORT_MODE, file_mode
+from vpcaudit.files import REPORT_MODE, file_mode, write_local
 from vpcaudit.inventory import Inventory
 from vpcaudit.policy import Policy
 from vpcaudit.report import Format, ReportData, csv_report, json_report, markdown, sarif, table
@@ -167,23 +164,4 @@ def write_chunks(dest: str, chunks: Iterable[str]) -> None:
     if destinations.is_s3(dest):
         destinations.write_text(dest, "".join(chunks))
         return
-    path = Path(dest)
-    if path.is_symlink():
-        raise ConfigError(f"refusing to write {path}: it is a symbolic link")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        os.fchmod(fd, file_mode("report", REPORT_MODE))
-        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+    write_local(Path(dest), chunks, file_mode("report", REPORT_MODE))
