@@ -220,3 +220,28 @@ def test_every_human_format_names_the_third_party_rules_that_ran(
     assert 'id="checked-third-party"' in page.stdout and source in page.stdout
     plain = _run(plugin_path, "evaluate", snap, "--format", "markdown")
     assert "| Third-party rules run | none |" in plain.stdout
+
+
+def test_sarif_names_the_plugin_package_as_a_tool_extension(
+    plugin_path: Path, tmp_path: Path
+) -> None:
+    from tests.test_report_sarif import schema_errors  # noqa: PLC0415
+
+    out = _run(
+        plugin_path,
+        "evaluate",
+        str(_snapshot(tmp_path)),
+        "--plugin",
+        PLUGIN_RULE,
+        "--format",
+        "sarif",
+    )
+    doc = json.loads(out.stdout)
+    assert schema_errors(doc) == []
+    (ext,) = doc["runs"][0]["tool"]["extensions"]
+    assert ext["name"] == "vpcaudit-example-rules"
+    assert ext["properties"]["rules"] == [PLUGIN_RULE]
+    plain = json.loads(
+        _run(plugin_path, "evaluate", str(_snapshot(tmp_path)), "--format", "sarif").stdout
+    )
+    assert "extensions" not in plain["runs"][0]["tool"]

@@ -214,7 +214,10 @@ def _log(data: ReportData, findings: tuple[Finding, ...], cat: str) -> dict[str,
                         "semanticVersion": data.tool_version,
                         "informationUri": INFORMATION_URI,
                         "rules": descriptors,
-                    }
+                    },
+                    # Code from outside vpcaudit that ran (a rule plugin): named as SARIF's
+                    # tool extensions, one per package.
+                    **({"extensions": plugins} if (plugins := _extensions(data)) else {}),
                 },
                 "automationDetails": {"id": f"{cat}/{data.started_at}"},
                 "invocations": [
@@ -237,6 +240,23 @@ def _log(data: ReportData, findings: tuple[Finding, ...], cat: str) -> dict[str,
             }
         ],
     }
+
+
+def _extensions(data: ReportData) -> list[dict[str, Any]]:
+    """One SARIF toolComponent per package whose third-party rules ran."""
+    by_package: dict[str, list[tuple[str, str]]] = {}
+    for rule_id, source in data.summary()["third_party_rules_run"].items():
+        by_package.setdefault(source.split(":", 1)[0], []).append((rule_id, source))
+    return [
+        {
+            "name": package,
+            "properties": {
+                "rules": [r for r, _ in rules],
+                "entryPoints": [src.split(":", 1)[1] for _, src in rules],
+            },
+        }
+        for package, rules in sorted(by_package.items())
+    ]
 
 
 def _text(doc: dict[str, Any]) -> tuple[str, int]:
