@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +24,7 @@ import pytest
 
 from tests.builders import ACCOUNT, FIXTURES, REGION, SnapshotBuilder, route
 from vpcaudit import cli as vpcaudit_cli
-from vpcaudit.awscli import cli, dq, note, q, words
+from vpcaudit.awscli import ask, cli, dq, note, q, words
 from vpcaudit.evaluate import Evaluation, evaluate
 from vpcaudit.inventory import KIND_OPERATIONS, Inventory
 from vpcaudit.inventory.quarantine import DEFECT_CODE, MAX_DEFECTS_PER_KIND
@@ -75,8 +78,8 @@ def _commands(evaluation: Evaluation) -> Iterator[str]:
 
 def _words_are_quoted(line: str) -> None:
     """Each shell word of a command line that needs quoting is quoted exactly as q() does."""
-    # Placeholders for the reader to fill in (<route-table-id>) are not data.
-    line = re.sub(r"<[^<>]*>", "PLACEHOLDER", line)
+    # Values the reader supplies ("${LOG_BUCKET:?...}", from ask()) are not data.
+    line = re.sub(r'"\$\{\w+:\?[^"}]*\}"', "PLACEHOLDER", line)
     for part in line.split(" && "):
         for word in shlex.split(part, comments=True):
             if q(word) != word:
@@ -249,7 +252,7 @@ def demo_evaluation() -> Evaluation:
 
 # -- no command is built from an unquoted value ---------------------------------------------
 
-_QUOTING = {"q", "words", "dq", "note"}
+_QUOTING = {"q", "words", "dq", "note", "ask"}
 # Not commands: error messages that name CLI options.
 _NOT_COMMANDS = {"network/query.py"}
 
@@ -276,7 +279,8 @@ def _unquoted(path: Path) -> list[str]:
             if isinstance(v.value, ast.Call) and _quoting(v.value):
                 continue
             # A name ending in _word(s)/_args holds shell words already quoted where made.
-            if isinstance(v.value, ast.Name) and v.value.id.endswith(("_word", "_words", "_args")):
+            name = v.value.id.lower() if isinstance(v.value, ast.Name) else ""
+            if name.endswith(("_word", "_words", "_args")):
                 continue
             out.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {ast.unparse(v.value)}")
     return out
@@ -296,3 +300,41 @@ def test_no_command_interpolates_an_unquoted_value() -> None:
         for hit in _unquoted(f)
     ]
     assert found == []
+
+
+_PLACEHOLDER = re.compile(r"<[A-Za-z][\w-]*>")
+
+
+def test_demo_commands_hold_no_angle_bracket_placeholder(demo_evaluation: Evaluation) -> None:
+    """A `<log-bucket>` pasted into a shell is a redirection: the command fails on a file that
+    does not exist. A value the reader supplies is a shell variable that stops the command,
+    naming what to set, until it is set."""
+    lines = list(_commands(demo_evaluation))
+    assert not [x for x in lines if _PLACEHOLDER.search(x.split("  #", 1)[0])]
+    asking = [x for x in lines if "${" in x]
+    assert asking, "the demo has a flow-log fix that asks for a bucket"
+    for line in asking:
+        refused = _bash(line, {})
+        assert refused.returncode != 0 and refused.stdout == "", line  # nothing ran
+        assert ": set " in refused.stderr and " to " in refused.stderr, refused.stderr
+        named = dict.fromkeys(re.findall(r"\$\{(\w+):\?", line), "x")
+        ok = _bash(line, named)
+        assert ok.returncode == 0 and ok.stdout.startswith("aws "), ok.stderr
+
+
+def _bash(line: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command as a shell runs it, with `aws` replaced by echo (nothing is called)."""
+    bash = shutil.which("bash")
+    assert bash is not None
+    return subprocess.run(
+        [bash, "-c", line.replace("aws ", "echo aws ", 1)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"], **env},
+    )
+
+
+def test_ask_is_one_word_and_says_what_to_set() -> None:
+    word = ask("LOG_BUCKET", "the S3 bucket for flow logs")
+    assert word == '"${LOG_BUCKET:?set LOG_BUCKET to the S3 bucket for flow logs}"'

@@ -9,6 +9,7 @@ as they are, so commands for normal data read exactly as before.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 
@@ -29,6 +30,15 @@ def dq(text: str) -> str:
     if any(c in text for c in '$`\\"!') or not text.isprintable():
         return q(text)
     return f'"{text}"'
+
+
+def ask(name: str, what: str) -> str:
+    """A value the reader must supply, as a shell variable that stops the command, saying
+    what is missing, when it is not set: a `<placeholder>` pasted as it is would be a file
+    redirection, and the command would fail."""
+    # Inside double quotes the shell still expands $ and backticks: keep only plain words.
+    plain = re.sub(r"[^\w ,./-]", "", what)
+    return f'"${{{name}:?set {name} to {plain}}}"'
 
 
 def note(text: str) -> str:

@@ -16,6 +16,7 @@ from tests.builders import (
     run_rule,
     unverified_reasons,
 )
+from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Finding, Severity
 from vpcaudit.rules.endpoints import (
@@ -478,8 +479,19 @@ def test_security_group_open_to_ipv4_world_is_flagged() -> None:
         "open_ingress": ["tcp 443 from 0.0.0.0/0"],
     }
     assert "sg-ep" in f.message
-    assert f.remediation.startswith("aws ec2 revoke-security-group-ingress --group-id sg-ep ")
-    assert f.remediation.endswith(f"--region {REGION}  # as account {ACCOUNT}")
+    # The VPC's own range is allowed before the open rule goes: revoking first would cut the
+    # clients inside the VPC. Both calls name the exact permission, as AWS requires.
+    comment, allow, revoke = f.remediation.splitlines()
+    assert comment.startswith("# Allow vpc-a's own ranges first")
+    perm = '[{"IpProtocol":"tcp","FromPort":443,"ToPort":443,"IpRanges":[{"CidrIp":"%s"}]}]'
+    assert allow == cmd(
+        "aws ec2 authorize-security-group-ingress --group-id sg-ep --ip-permissions "
+        f"'{perm % '10.0.0.0/16'}'"
+    )
+    assert revoke == cmd(
+        "aws ec2 revoke-security-group-ingress --group-id sg-ep --ip-permissions "
+        f"'{perm % '0.0.0.0/0'}'"
+    )
 
 
 def test_security_group_open_to_ipv6_world_and_all_traffic_is_flagged() -> None:
@@ -489,6 +501,15 @@ def test_security_group_open_to_ipv6_world_and_all_traffic_is_flagged() -> None:
     ).build()
     f = only(run_rule(SG_OPEN, snap))
     assert f.evidence["open_ingress"] == ["tcp 443 from ::/0", "all all ports from 0.0.0.0/0"]
+    lines = [x for x in f.remediation.splitlines() if x.startswith("aws ")]
+    calls = [x.split(" --ip-permissions ")[1].split(" --region")[0] for x in lines]
+    # tcp 443 from the VPC is already allowed (authorizing it again is refused as a
+    # duplicate); the VPC has no IPv6 block, so only the IPv4 all-traffic rule is narrowed.
+    assert calls == [
+        """'[{"IpProtocol":"-1","IpRanges":[{"CidrIp":"10.0.0.0/16"}]}]'""",
+        """'[{"IpProtocol":"tcp","FromPort":443,"ToPort":443,"Ipv6Ranges":[{"CidrIpv6":"::/0"}]}]'""",
+        """'[{"IpProtocol":"-1","IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]'""",
+    ]
 
 
 def test_each_open_group_of_an_endpoint_is_a_finding() -> None:
@@ -625,7 +646,7 @@ def test_interface_endpoint_in_one_zone_is_flagged() -> None:
     assert f"({REGION}a)" in f.message
     assert f.remediation == cmd(
         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-sqs "
-        "--add-subnet-ids <subnet-in-another-az>"
+        "--add-subnet-ids " + ask("SUBNET_ID", "a subnet of the VPC in another zone")
     )
 
 

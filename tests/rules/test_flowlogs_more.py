@@ -15,6 +15,7 @@ from tests.builders import (
     run_rule,
     without_kinds,
 )
+from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Finding, Severity
 from vpcaudit.rules.flowlogs import (
@@ -333,7 +334,9 @@ def test_flow_log_naming_no_destination() -> None:
     # A replacement first, then the deletion: the resource is never left unlogged.
     assert f.remediation == cmd(
         "aws ec2 create-flow-logs --resource-type VPC --resource-ids vpc-a --traffic-type ALL "
-        "--log-destination-type s3 --log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/ "
+        "--log-destination-type s3 --log-destination arn:aws:s3:::"
+        + ask("LOG_BUCKET", "the S3 bucket for flow logs")
+        + "/vpc-flow-logs/ "
         "&& aws ec2 delete-flow-logs --flow-log-ids fl-s3"
     )
 

@@ -44,6 +44,7 @@ from tests.builders import (
     unverified_reasons,
 )
 from tests.rules.test_model_rules import central_egress
+from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation, evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Finding, Severity
@@ -757,15 +758,17 @@ def test_issue_vpc_in_one_zone_is_info_and_creates_a_subnet_first() -> None:
     f = only(run_rule(SINGLE_AZ, b.build()))
     assert f.severity is Severity.INFO
     assert f.evidence["vpc_zones"] == [f"{REGION}a"]
-    assert "<subnet-in-another-az>" not in f.remediation
+    assert "a subnet of the VPC in another zone" not in f.remediation
     assert commands(f.remediation) == [
         cmd(
-            "aws ec2 create-subnet --vpc-id vpc-a --availability-zone <another-zone> "
-            "--cidr-block <free-block-of-the-vpc>"
+            "aws ec2 create-subnet --vpc-id vpc-a --availability-zone "
+            + ask("ZONE", "another Availability Zone")
+            + " "
+            "--cidr-block " + ask("CIDR", "a free block of the VPC")
         ),
         cmd(
             "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-sqs "
-            "--add-subnet-ids <the-new-subnet-id>"
+            "--add-subnet-ids " + ask("SUBNET_ID", "the SubnetId create-subnet printed")
         ),
     ]
 
@@ -791,7 +794,7 @@ def test_vpc_with_another_zone_keeps_the_add_subnet_fix() -> None:
     assert f.severity is Severity.LOW
     assert f.remediation == cmd(
         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-sqs "
-        "--add-subnet-ids <subnet-in-another-az>"
+        "--add-subnet-ids " + ask("SUBNET_ID", "a subnet of the VPC in another zone")
     )
 
 

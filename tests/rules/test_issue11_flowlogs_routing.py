@@ -35,6 +35,7 @@ from tests.builders import (
     with_items,
 )
 from vpcaudit import cli
+from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation, evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.model import Finding, Severity
@@ -360,7 +361,8 @@ def test_item8_variant_accept_only_subnet_under_an_unlogged_vpc_to_cloudwatch() 
         "aws ec2 create-flow-logs --resource-type Subnet --resource-ids subnet-a2 "
         "--traffic-type REJECT --log-destination-type cloud-watch-logs --log-destination "
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/vpc/a2 "
-        "--deliver-logs-permission-arn <delivery-role-arn>"
+        "--deliver-logs-permission-arn "
+        + ask("DELIVERY_ROLE_ARN", "a role flow logs may assume to publish")
     )
 
 

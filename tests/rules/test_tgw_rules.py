@@ -29,6 +29,7 @@ from tests.builders import (
     tgw_route,
     unverified_reasons,
 )
+from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.model import Finding, Gap, Severity
 from vpcaudit.rules import tgw_return
@@ -619,7 +620,10 @@ def test_with_several_tables_the_segment_is_the_owners_choice() -> None:
     f = only(run_rule(ATTACHMENT_UNASSOCIATED, lonely(tables=2).build()))
     first = f.remediation.splitlines()[0]
     assert first == f"# choose the route table of its segment among tgw-rtb-extra0, {RT}"
-    assert "--transit-gateway-route-table-id <route-table-id>" in f.remediation
+    assert (
+        "--transit-gateway-route-table-id " + ask("TGW_ROUTE_TABLE_ID", "the TGW route table")
+        in f.remediation
+    )
 
 
 def test_associated_or_not_available_attachments_are_not_flagged() -> None:
@@ -761,7 +765,9 @@ def test_tgw_without_a_flow_log_is_flagged() -> None:
     assert f.evidence["attachments"] == ["tgw-attach-app", "tgw-attach-db"]
     assert f.remediation == cmd(
         f"aws ec2 create-flow-logs --resource-type TransitGateway --resource-ids {TGW} "
-        "--log-destination-type s3 --log-destination arn:aws:s3:::<log-bucket>/tgw-flow-logs/"
+        "--log-destination-type s3 --log-destination arn:aws:s3:::"
+        + ask("LOG_BUCKET", "the S3 bucket for flow logs")
+        + "/tgw-flow-logs/"
     )
     assert "--traffic-type" not in f.remediation  # AWS refuses it for TGW flow logs
 

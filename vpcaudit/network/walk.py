@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vpcaudit.awscli import cli, destination_flag, q
+from vpcaudit.awscli import ask, cli, destination_flag, q
 from vpcaudit.inventory import (
     NatGateway,
     Route,
@@ -417,7 +417,8 @@ class Router:
                 cli(
                     "aws ec2 modify-transit-gateway-vpc-attachment "
                     f"--transit-gateway-attachment-id {q(att.attachment_id)} "
-                    f"--add-subnet-ids <a subnet of {q(vpc.vpc_id)} in {q(sender.az)}>",
+                    "--add-subnet-ids "
+                    + ask("SUBNET_ID", f"a subnet of {vpc.vpc_id} in {sender.az}"),
                     att.region,
                     att.resource_owner_id or att.account_id,
                 ),
@@ -447,8 +448,9 @@ class Router:
                 f"{att.attachment_id} is associated with no route table of {tgw_id}",
                 cli(
                     "aws ec2 associate-transit-gateway-route-table "
-                    "--transit-gateway-route-table-id <route table>"
-                    f" --transit-gateway-attachment-id {q(att.attachment_id)}",
+                    "--transit-gateway-route-table-id "
+                    + ask("TGW_ROUTE_TABLE_ID", "the TGW route table to associate")
+                    + f" --transit-gateway-attachment-id {q(att.attachment_id)}",
                     att.region,
                     owner,
                 ),

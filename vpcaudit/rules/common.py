@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vpcaudit.awscli import cli, destination_flag, dq, note, q, words
+from vpcaudit.awscli import ask, cli, destination_flag, dq, note, q, words
 from vpcaudit.inventory import (
     Endpoint,
     FlowLog,
@@ -20,7 +20,7 @@ from vpcaudit.inventory import (
 from vpcaudit.model import ResourceRef
 from vpcaudit.network import NetworkModel
 
-__all__ = ["cli", "destination_flag", "dq", "note", "q", "words"]
+__all__ = ["ask", "cli", "destination_flag", "dq", "note", "q", "words"]
 
 
 def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:

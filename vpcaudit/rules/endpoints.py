@@ -4,10 +4,12 @@ the gateway endpoint rules in gateway_endpoints.py; every entry-point name is im
 
 from __future__ import annotations
 
-from vpcaudit.inventory import Endpoint, Inventory
+import json
+
+from vpcaudit.inventory import Endpoint, Inventory, SecurityGroup, SgRule
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, endpoint_live, endpoint_ref, note, q
+from vpcaudit.rules.common import ask, cli, endpoint_live, endpoint_ref, note, q
 from vpcaudit.rules.endpoint_cost import (
     _AWS_SERVICE,
     _GATEWAY_SERVICE,
@@ -66,14 +68,50 @@ def sg_open(inv: Inventory, params: NoParams) -> RuleOutput:
                     "group_id": gid,
                     "open_ingress": list(sg.open_ingress),
                 },
-                remediation=cli(
-                    f"aws ec2 revoke-security-group-ingress --group-id {q(gid)} "
-                    f"--ip-permissions <the open permission>",
-                    ep.region,
-                    ep.account_id,
-                ),
+                remediation=_narrow_sg(inv, ep, sg),
                 discriminator=gid,
             )
+
+
+def _narrow_sg(inv: Inventory, ep: Endpoint, sg: SecurityGroup) -> str:
+    """Allow the VPC's own ranges on the open rules' protocols and ports first, then revoke
+    each open rule: revoking first would cut the clients inside the VPC."""
+    vpc = inv.vpc(ep.vpc_id)
+    world = [(r, r.cidr) for r in sg.ingress if r.cidr is not None and r.cidr.prefixlen == 0]
+    lines = [
+        note(
+            f"# Allow {ep.vpc_id}'s own ranges first (add peered, Transit Gateway and "
+            f"on-premises ranges that use the endpoint), then remove the open rule(s)."
+        )
+    ]
+    for r, open_cidr in world:
+        for c in vpc.cidrs if vpc is not None else ():
+            # An identical rule already there would make AWS refuse the call (Duplicate).
+            same = ((x.protocol, x.from_port, x.to_port, x.cidr) for x in sg.ingress)
+            if c.version == open_cidr.version and (
+                r.protocol,
+                r.from_port,
+                r.to_port,
+                c,
+            ) not in set(same):
+                lines.append(_sg_call("authorize", sg, r, str(c), ep))
+    lines += [_sg_call("revoke", sg, r, str(open_cidr), ep) for r, open_cidr in world]
+    return "\n".join(lines)
+
+
+def _sg_call(verb_word: str, sg: SecurityGroup, r: SgRule, cidr: str, ep: Endpoint) -> str:
+    """One (authorize|revoke)-security-group-ingress for one protocol, port range and CIDR."""
+    perm: dict[str, object] = {"IpProtocol": r.protocol}
+    if r.protocol != "-1":
+        perm |= {"FromPort": r.from_port, "ToPort": r.to_port}
+    ranges = "Ipv6Ranges" if ":" in cidr else "IpRanges"
+    perm[ranges] = [{"CidrIpv6" if ":" in cidr else "CidrIp": cidr}]
+    return cli(
+        f"aws ec2 {verb_word}-security-group-ingress --group-id {q(sg.group_id)} "
+        f"--ip-permissions {q(json.dumps([perm], separators=(',', ':')))}",
+        ep.region,
+        ep.account_id,
+    )
 
 
 @rule(
@@ -261,7 +299,7 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
         where = f" ({zones[0]})" if zones else ""
         add = cli(
             f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
-            "--add-subnet-ids <subnet-in-another-az>",
+            "--add-subnet-ids " + ask("SUBNET_ID", "a subnet of the VPC in another zone"),
             ep.region,
             ep.account_id,
         )
@@ -280,11 +318,16 @@ def single_az(inv: Inventory, params: NoParams) -> RuleOutput:
                     ),
                     cli(
                         f"aws ec2 create-subnet --vpc-id {q(ep.vpc_id)} "
-                        "--availability-zone <another-zone> --cidr-block <free-block-of-the-vpc>",
+                        "--availability-zone "
+                        + ask("ZONE", "another Availability Zone")
+                        + " --cidr-block "
+                        + ask("CIDR", "a free block of the VPC"),
                         ep.region,
                         ep.account_id,
                     ),
-                    add.replace("<subnet-in-another-az>", "<the-new-subnet-id>"),
+                    add.replace(
+                        "a subnet of the VPC in another zone", "the SubnetId create-subnet printed"
+                    ),
                 ]
             )
             severity = Severity.INFO

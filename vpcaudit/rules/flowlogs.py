@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from vpcaudit.inventory import FlowLog, Inventory, Vpc
 from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cidr_strs, cli, flow_log_ref, q, vpc_label, vpc_ref
+from vpcaudit.rules.common import ask, cidr_strs, cli, flow_log_ref, q, vpc_label, vpc_ref
 
 # -- shared facts ---------------------------------------------------------------------------
 
@@ -35,6 +35,12 @@ _RESOURCE_TYPES = (
     ("tgw-attach-", "TransitGatewayAttachment"),
     ("tgw-", "TransitGateway"),
 )
+
+S3_DESTINATION_WORD = (
+    f"arn:aws:s3:::{ask('LOG_BUCKET', 'the S3 bucket for flow logs')}/vpc-flow-logs/"
+)
+"""Where a new flow log goes when the rule cannot tell: a bucket the reader names (one
+shell word: ask() quotes it)."""
 
 
 def _resource_type(resource_id: str) -> str:
@@ -148,7 +154,7 @@ def flow_logs_missing(inv: Inventory, params: FlowLogsMissingParams) -> RuleOutp
             remediation=cli(
                 f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {q(vpc.vpc_id)} "
                 "--traffic-type ALL --log-destination-type s3 "
-                "--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
+                f"--log-destination {S3_DESTINATION_WORD}",
                 vpc.region,
                 vpc.account_id,
             ),
@@ -319,11 +325,12 @@ def _destination_args(f: FlowLog) -> str:
         return (
             "--log-destination-type cloud-watch-logs "
             + where
-            + " --deliver-logs-permission-arn <delivery-role-arn>"
+            + " --deliver-logs-permission-arn "
+            + ask("DELIVERY_ROLE_ARN", "a role flow logs may assume to publish")
         )
     if f.destination_type in ("s3", "kinesis-data-firehose") and dest:
         return f"--log-destination-type {q(f.destination_type)} --log-destination {q(dest)}"
-    return "--log-destination-type s3 --log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/"
+    return f"--log-destination-type s3 --log-destination {S3_DESTINATION_WORD}"
 
 
 @rule(
@@ -377,7 +384,7 @@ def subnet_only(inv: Inventory, params: NoParams) -> RuleOutput:
             remediation=cli(
                 f"aws ec2 create-flow-logs --resource-type VPC --resource-ids {q(vpc.vpc_id)} "
                 "--traffic-type ALL --log-destination-type s3 "
-                "--log-destination arn:aws:s3:::<log-bucket>/vpc-flow-logs/",
+                f"--log-destination {S3_DESTINATION_WORD}",
                 vpc.region,
                 vpc.account_id,
             ),

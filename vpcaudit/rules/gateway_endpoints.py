@@ -13,6 +13,7 @@ from vpcaudit.model import Severity, Unverifiable, Violation
 from vpcaudit.network import Component, NetworkModel, PathAnswer, Verdict
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
 from vpcaudit.rules.common import (
+    ask,
     cli,
     endpoint_live,
     endpoint_ref,
@@ -96,7 +97,8 @@ def gateway_unused(inv: Inventory, params: NoParams) -> RuleOutput:
             # A placeholder for the reader to fill in when no table is known.
             remediation=cli(
                 f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(ep.endpoint_id)} "
-                "--add-route-table-ids " + (words(tables) or "<route-table-id>"),
+                "--add-route-table-ids "
+                + (words(tables) or ask("ROUTE_TABLE_ID", "the route table to add")),
                 ep.region,
                 ep.account_id,
             ),

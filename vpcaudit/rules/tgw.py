@@ -18,7 +18,7 @@ from vpcaudit.inventory import (
 from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of, q
+from vpcaudit.rules.common import ask, cli, network_of, q
 
 # -- shared by the Transit Gateway rules ----------------------------------------------------
 
@@ -388,7 +388,9 @@ def flow_logs_missing(inv: Inventory, params: NoParams) -> RuleOutput:
             remediation=cli(
                 "aws ec2 create-flow-logs --resource-type TransitGateway --resource-ids "
                 f"{q(tgw.tgw_id)} --log-destination-type s3 --log-destination "
-                f"arn:{q(partition_of(tgw.region))}:s3:::<log-bucket>/tgw-flow-logs/",
+                f"arn:{q(partition_of(tgw.region))}:s3:::"
+                + ask("LOG_BUCKET", "the S3 bucket for flow logs")
+                + "/tgw-flow-logs/",
                 tgw.region,
                 tgw.owner_id,
             ),

@@ -9,7 +9,7 @@ from vpcaudit.inventory import Inventory, TgwAttachment, TgwRouteTable, ec2_arn
 from vpcaudit.model import ResourceRef, Severity, Unverifiable, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of, note, q
+from vpcaudit.rules.common import ask, cli, network_of, note, q
 from vpcaudit.rules.tgw import attachment_ref, owner_of, routed_to, tables_of, tables_read
 
 # -- tgw-attachment-unassociated ------------------------------------------------------------
@@ -143,7 +143,7 @@ def _associate(
     if not target and ids:
         lines.append(note(f"# choose the route table of its segment among {', '.join(ids)}"))
     # A placeholder for the reader to fill in when the table cannot be chosen.
-    target_word = q(target) if target else "<route-table-id>"
+    target_word = q(target) if target else ask("TGW_ROUTE_TABLE_ID", "the TGW route table")
     lines.append(
         cli(
             "aws ec2 associate-transit-gateway-route-table --transit-gateway-route-table-id "

@@ -8,7 +8,7 @@ from vpcaudit.model import Severity, Violation
 from vpcaudit.network import NetworkModel
 from vpcaudit.network.addr import contains
 from vpcaudit.rules.base import NoParams, RuleOutput, rule
-from vpcaudit.rules.common import cli, network_of, q, words
+from vpcaudit.rules.common import ask, cli, network_of, q, words
 from vpcaudit.rules.tgw import LIVE_ATTACHMENT, LIVE_TABLE, owner_of, table_ref
 from vpcaudit.rules.tgw_ranges import Parts, first
 
@@ -201,7 +201,8 @@ def _blackhole_fix(
         replace = (
             "aws ec2 modify-transit-gateway-prefix-list-reference "
             f"--transit-gateway-route-table-id {rt_word} --prefix-list-id {dest_word} "
-            "--transit-gateway-attachment-id <live attachment>"
+            "--transit-gateway-attachment-id "
+            + ask("ATTACHMENT_ID", "a live attachment toward the destination")
         )
     else:
         delete = (
@@ -211,7 +212,8 @@ def _blackhole_fix(
         replace = (
             "aws ec2 replace-transit-gateway-route "
             f"--transit-gateway-route-table-id {rt_word} --destination-cidr-block {dest_word} "
-            "--transit-gateway-attachment-id <live attachment>"
+            "--transit-gateway-attachment-id "
+            + ask("ATTACHMENT_ID", "a live attachment toward the destination")
         )
     if live_target:
         # The route comes back by itself once its attachment forwards again (a VPN whose
