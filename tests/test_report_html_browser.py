@@ -367,3 +367,41 @@ def test_hostile_names_fire_nothing_in_the_browser(browser: Browser, tmp_path: P
     browser.js("window.vpcauditGraph.nodes('[kind = \"vpc\"]')[0].emit('tap'); 1")
     assert browser.dialogs() == []
     assert browser.errors() == []
+
+
+def test_path_answer_renders_hop_by_hop(browser: Browser, tmp_path: Path) -> None:
+    """`vpcaudit path --format html` in the browser: the verdict, the drawn path (one node a
+    hop, the blocking hop marked), the fix with its copy button, and no request."""
+    from tests.test_report_html import _topology  # noqa: PLC0415 - one builder for both
+
+    snap = tmp_path / "snap.json"
+    snap.write_text(_topology().build().dumps(), encoding="utf-8")
+    page = tmp_path / "path.html"
+    argv = ["path", "eni-web", "eni-db", "--protocol", "tcp", "--port", "22"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "vpcaudit", *argv, "--snapshot", str(snap), "--format", "html"],
+        env=sandbox_env(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr  # not reachable: the database's group says no
+    page.write_text(proc.stdout, encoding="utf-8")
+    browser.open(page.as_uri(), width=1200, height=900)
+    assert browser.errors() == []
+    assert "NOT-REACHABLE" in browser.js("document.getElementById('verdict').innerText")
+    nodes = browser.js("window.vpcauditGraph.nodes().length")
+    assert nodes >= 3
+    assert browser.js("window.vpcauditGraph.edges().length") == nodes - 1
+    # Drawn, not only present: a node cytoscape never sized is not drawn at all.
+    assert browser.js("window.vpcauditGraph.nodes().every(n => n.visible())")
+    # Readable: the labels are drawn at no less than their size (no fit that shrinks them).
+    assert browser.js("window.vpcauditGraph.zoom()") >= 0.75
+    assert browser.js("window.vpcauditGraph.nodes('[severity = \"high\"]').length") >= 1
+    assert browser.js("window.vpcauditGraph.elements().boundingBox().w") > 100
+    assert browser.js("document.querySelectorAll('#fix button.copy, #fix').length") >= 1
+    urls = browser.requests()
+    assert urls and all(u.startswith(LOCAL_SCHEMES) for u in urls), urls
+    browser.screenshot(ARTIFACT.with_name("path-answer.png"))
+    assert browser.dialogs() == []
