@@ -81,8 +81,9 @@ _CLASSES: dict[tuple[str, str], type] = {}
 _MODELS: dict[tuple[str, str | None], Any] = {}
 _CLASSES_LOCK = threading.Lock()
 _CREATOR: Any = botocore.client.ClientCreator  # private methods, untyped in the stubs
-_ORIGINAL_CREATE_CLASS = _CREATOR._create_client_class
-_ORIGINAL_LOAD_MODEL = _CREATOR._load_service_model
+# Private botocore methods: a botocore that renames them keeps its own (slower) behaviour.
+_ORIGINAL_CREATE_CLASS: Any = getattr(_CREATOR, "_create_client_class", None)
+_ORIGINAL_LOAD_MODEL: Any = getattr(_CREATOR, "_load_service_model", None)
 
 
 def _create_client_class(self: Any, service_name: str, service_model: Any) -> type:
@@ -132,6 +133,8 @@ def _share_alias_memo(client: Any) -> None:
 def _share_client_classes() -> None:
     """Install the memoized builders (idempotent; they defer to botocore's own for every
     client not made by a ClientFactory)."""
+    if _ORIGINAL_CREATE_CLASS is None or _ORIGINAL_LOAD_MODEL is None:
+        return
     if _CREATOR._create_client_class is not _create_client_class:
         _CREATOR._create_client_class = _create_client_class
         _CREATOR._load_service_model = _load_service_model
