@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,24 @@ def test_process_count_and_split() -> None:
     assert process_count(8, 3) == 3
     assert process_count(1, 100) == 1
     assert split([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+
+
+def test_a_container_cpu_quota_caps_the_default_processes(tmp_path: Path) -> None:
+    """`limits: {cpu: "2"}` leaves the affinity mask at every CPU of the node: the default
+    must follow the quota (cgroup v2 cpu.max, v1 cpu.cfs_quota_us), rounded up."""
+    from vpcaudit.aws.procs import available_cpus  # noqa: PLC0415
+
+    unlimited = available_cpus(tmp_path / "none")
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert available_cpus(v2) == min(2, unlimited)
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert available_cpus(v2) == unlimited
+    v1 = tmp_path / "v1" / "cpu"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert available_cpus(v1.parent) == 1
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    assert available_cpus(v1.parent) == unlimited

@@ -14,12 +14,14 @@ regions it did report are kept.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import queue
 import resource
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -42,12 +44,40 @@ WORKER_GAP_OPERATION = "worker"
 """The operation of the gap a worker process that died leaves for each unfinished account."""
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask, not the machine's count)."""
+def available_cpus(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: its affinity mask, capped by a container's CPU quota.
+
+    A Kubernetes `limits: {cpu: "2"}` or `docker run --cpus 2` sets a quota (cgroup v2
+    cpu.max, v1 cpu.cfs_quota_us) but leaves the affinity mask at every CPU of the node: a
+    worker per node CPU would then share two CPUs' worth of time, each with its own memory,
+    and a 1 GiB pod on a 32-CPU node would be killed.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(cgroup_root)
+    if quota is not None:
+        cpus = min(cpus, quota)
+    return max(1, cpus)
+
+
+def _cgroup_cpu_quota(root: Path) -> int | None:
+    """CPUs a cgroup CPU quota allows (rounded up), or None when there is none."""
+    try:
+        v2 = (root / "cpu.max").read_text().split()
+        if len(v2) == 2 and v2[0] != "max":
+            return math.ceil(int(v2[0]) / int(v2[1]))
+        if v2:
+            return None
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return math.ceil(quota / period) if quota > 0 and period > 0 else None
 
 
 def process_count(asked: int | None, accounts: int) -> int:
