@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import ACCOUNT, FIXTURES, REGION, SnapshotBuilder, route
+from tests.builders import ACCOUNT, FIXTURES, REGION, SnapshotBuilder, load_fixture, route
 from vpcaudit import cli as vpcaudit_cli
 from vpcaudit.awscli import ask, cli, dq, note, q, words
 from vpcaudit.evaluate import Evaluation, evaluate
@@ -338,3 +338,52 @@ def _bash(line: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_ask_is_one_word_and_says_what_to_set() -> None:
     word = ask("LOG_BUCKET", "the S3 bucket for flow logs")
     assert word == '"${LOG_BUCKET:?set LOG_BUCKET to the S3 bucket for flow logs}"'
+
+
+# -- a snapshot file: built from once when well formed, the careful way when not ------------
+
+
+# A kind that is not a list of objects is refused when a file is read (exit 2), before any item
+# is judged: that one case is the file's shape, not an item's.
+_ITEM_CASES = [c for c in CORPUS["malformed"] if c["name"] != "item-not-an-object"]
+
+
+@pytest.mark.parametrize("case", _ITEM_CASES, ids=lambda c: c["name"])
+def test_a_file_snapshot_quarantines_exactly_as_one_in_memory(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    """A file's kinds are checked as the build decodes them; a malformed item sends it down
+    the careful path, so the inventory and its gaps are those of the same snapshot in memory."""
+    snap = _snapshot_with(case["kind"], case["item"])
+    path = tmp_path / "s.json"
+    snap.save(path)
+    from_file = Inventory.from_snapshot(Snapshot.load(path))
+    in_memory = Inventory.from_snapshot(snap)
+    assert from_file.gaps == in_memory.gaps != ()
+    assert from_file == in_memory
+
+
+def test_a_well_formed_file_is_decoded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No separate checking pass: each kind is decoded by the build that reads it (issue 15:
+    checking every item first decoded a 100,000-VPC snapshot twice)."""
+    from vpcaudit import snapshot_file  # noqa: PLC0415
+    from vpcaudit.inventory.build import _build_fields  # noqa: PLC0415
+
+    path = tmp_path / "s.json"
+    load_fixture("cross_account_peering.json").save(path)
+    decodes: list[str] = []
+    original = snapshot_file.StoredItems.load
+
+    def counting(self: Any, *, intern: bool = True) -> list[Any]:
+        decodes.append(self.kind)
+        return original(self, intern=intern)
+
+    monkeypatch.setattr(snapshot_file.StoredItems, "load", counting)
+    snap = Snapshot.load(path)
+    inv = Inventory.from_snapshot(snap)
+    by_build = len(decodes)
+    decodes.clear()
+    _build_fields(snap)
+    assert inv.gaps == () and by_build == len(decodes)

@@ -27,12 +27,13 @@ form older versions wrote) is read whole, as before.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import re
 import reprlib
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,23 @@ class _Source:
             return f.read(length)
 
 
+Watcher = Callable[["StoredItems", list[RawItem]], None]
+_WATCHER: contextvars.ContextVar[Watcher | None] = contextvars.ContextVar(
+    "vpcaudit_stored_items_watcher", default=None
+)
+
+
+@contextlib.contextmanager
+def watching(watcher: Watcher) -> Iterator[None]:
+    """Show `watcher` every kind decoded from a snapshot file in this context (the inventory
+    checks items as it builds from them, so a file is decoded once, not twice)."""
+    token = _WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
+
+
 class StoredItems(Sequence[RawItem]):
     """One kind's raw items in a snapshot file, decoded each time they are read (never
     kept: the inventory keeps its typed models, not the raw items)."""
@@ -193,14 +211,22 @@ class StoredItems(Sequence[RawItem]):
         self._source, self._offset, self._length = source, offset, length
         self._where, self._kind = where, kind
 
+    @property
+    def kind(self) -> str:
+        """The resource kind these items are."""
+        return self._kind
+
     def load(self, *, intern: bool = True) -> list[RawItem]:
         """Decode the items, checking they are a list of objects, with short strings interned
         (unless the caller only looks at them and lets them go: interning is a third of the
-        cost of a decode)."""
+        cost of a decode). A watcher set with `watching()` sees every list decoded."""
         data = self._source.read(self._offset, self._length)
         items = loads(data, self._source.name, f"{self._where} {self._kind}")
         where = f"{self._where} {self._kind}"
         checked = checked_items(items, self._source.name, where)
+        watcher = _WATCHER.get()
+        if watcher is not None:
+            watcher(self, checked)
         return intern_strings(checked) if intern else checked
 
     def __iter__(self) -> Iterator[RawItem]:

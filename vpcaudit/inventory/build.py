@@ -32,7 +32,7 @@ from vpcaudit.inventory.models import (
     _tags,
     parse_time,
 )
-from vpcaudit.inventory.quarantine import quarantine
+from vpcaudit.inventory.quarantine import build_checked
 from vpcaudit.snapshot import RawItem, Snapshot
 
 _ROUTE_TARGETS = (
@@ -122,9 +122,13 @@ def _unique(items: Iterable[Any], key: Any) -> tuple[Any, ...]:
 
 def build_fields(snap: Snapshot) -> dict[str, Any]:
     """Every field of an Inventory, read from the snapshot's raw items."""
-    # Malformed items leave here, as gaps: everything below reads well-formed items only, and
-    # counts a quarantined item's kind as not read in its account and region.
-    snap = quarantine(snap)
+    # Malformed items leave first, as gaps: the build reads well-formed items only, and counts
+    # a quarantined item's kind as not read in its account and region.
+    return build_checked(snap, _build_fields)
+
+
+def _build_fields(snap: Snapshot) -> dict[str, Any]:
+    """build_fields, from a snapshot whose items are well formed."""
     vpcs: list[Vpc] = []
     subnets: list[Subnet] = []
     tables: list[RouteTable] = []

@@ -9,9 +9,9 @@ rather than "absent"), and every report lists it with the other gaps.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from vpcaudit.inventory.ids import (
     ACCOUNT_ID,
@@ -35,7 +35,9 @@ from vpcaudit.inventory.ids import (
 from vpcaudit.inventory.models import KIND_OPERATIONS
 from vpcaudit.model import Gap
 from vpcaudit.snapshot import RegionData, Snapshot
-from vpcaudit.snapshot_file import StoredItems
+from vpcaudit.snapshot_file import StoredItems, watching
+
+T = TypeVar("T")
 
 DEFECT_CODE = "MalformedSnapshotItem"
 """The error code of a quarantined item's gap."""
@@ -596,3 +598,51 @@ def quarantine(snap: Snapshot) -> Snapshot:
     if not gaps:
         return snap
     return replace(snap, regions=tuple(regions), gaps=tuple(sorted({*snap.gaps, *gaps})))
+
+
+def build_checked(snap: Snapshot, build: Callable[[Snapshot], T]) -> T:
+    """Build from the snapshot with its malformed items quarantined (see quarantine()).
+
+    A snapshot read from a file decodes a kind each time it is read, and checking every item
+    before building would decode the whole file twice. So a file is built from first, each
+    kind checked as the build decodes it; only if an item is malformed (or the build trips
+    over one) is it quarantined and built again, the careful way. The result is the same
+    either way; a well-formed file, the usual case, is decoded once.
+    """
+    if not any(isinstance(v, StoredItems) for rd in snap.regions for v in rd.resources.values()):
+        return build(quarantine(snap))
+    decoded: set[int] = set()
+    malformed = False
+
+    def check(stored: StoredItems, items: list[Any]) -> None:
+        nonlocal malformed
+        decoded.add(id(stored))
+        fields = _COMPILED.get(stored.kind)
+        if fields is not None and not malformed:
+            malformed = any(_problem(fields, raw) is not None for raw in items)
+
+    try:
+        with watching(check):
+            built = build(snap)
+    except Exception:  # noqa: BLE001 - a malformed item broke a builder: the careful path names it
+        # (and a fault of the file itself, which quarantine() meets again, is raised there)
+        return build(quarantine(snap))
+    if malformed or not _rest_well_formed(snap, decoded):
+        return build(quarantine(snap))
+    return built
+
+
+def _rest_well_formed(snap: Snapshot, decoded: set[int]) -> bool:
+    """Whether the parts of a file snapshot the build did not decode are well formed too (so
+    the gaps are the careful path's exactly)."""
+    for rd in snap.regions:
+        if ACCOUNT_ID(rd.account_id) is not None or REGION_NAME(rd.region) is not None:
+            return False
+        for kind, stored in rd.resources.items():
+            fields = _COMPILED.get(kind)
+            if fields is None or id(stored) in decoded:
+                continue
+            items = stored.load(intern=False) if isinstance(stored, StoredItems) else stored
+            if any(_problem(fields, raw) is not None for raw in items):
+                return False
+    return True
