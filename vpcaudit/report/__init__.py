@@ -91,6 +91,11 @@ class ReportData:
             topology=topology or Topology(),
         )
 
+    def third_party_run(self) -> dict[str, str]:
+        """Rule id -> package:entry point of each third-party rule that ran, by id."""
+        ran = set(self.evaluation.rules_run)
+        return {r: src for r, src in sorted(self.third_party_rules.items()) if r in ran}
+
     def cost_usd_per_month(self) -> float:
         """What the unsuppressed endpoint findings estimate is wasted each month."""
         total = 0.0
@@ -119,9 +124,5 @@ class ReportData:
             "suppressed": len(self.evaluation.findings) - len(live),
             "unverified": len(self.evaluation.unverified),
             "rules_run": list(self.evaluation.rules_run),
-            "third_party_rules_run": {
-                r: src
-                for r, src in self.third_party_rules.items()
-                if r in self.evaluation.rules_run
-            },
+            "third_party_rules_run": self.third_party_run(),
         }

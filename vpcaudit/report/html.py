@@ -164,7 +164,7 @@ def _checked(data: ReportData) -> dict[str, Any]:
     return {
         "policies": list(data.policy_sources),
         "rules_run": sorted(ran),
-        "third_party": sorted((r, src) for r, src in data.third_party_rules.items() if r in ran),
+        "third_party": list(data.third_party_run().items()),
         "disabled": [
             {"rule_id": r, "title": data.rules[r].title} for r in sorted(set(data.rules) - ran)
         ],

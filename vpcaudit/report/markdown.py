@@ -197,7 +197,7 @@ def _checked(data: ReportData) -> str:
         if r in ran and r in data.rules and data.rules[r].severity != sev
     ]
     w = ev.waivers
-    plugins = sorted((r, src) for r, src in data.third_party_rules.items() if r in ran)
+    plugins = list(data.third_party_run().items())
     skipped = Counter(s.reason for s in data.skipped)
     gaps = (
         f"**{len(data.gaps)} gap(s)** (not read, not known to be clean)" if data.gaps else "no gap"

@@ -245,7 +245,7 @@ def _log(data: ReportData, findings: tuple[Finding, ...], cat: str) -> dict[str,
 def _extensions(data: ReportData) -> list[dict[str, Any]]:
     """One SARIF toolComponent per package whose third-party rules ran."""
     by_package: dict[str, list[tuple[str, str]]] = {}
-    for rule_id, source in data.summary()["third_party_rules_run"].items():
+    for rule_id, source in data.third_party_run().items():
         by_package.setdefault(source.split(":", 1)[0], []).append((rule_id, source))
     return [
         {

@@ -65,7 +65,7 @@ def _render(data: ReportData, cols: int, verbose: bool, prose: int) -> str:
         out.append(f"\n{severity.value.upper()} ({len(items)})")
         out += _table(data, items, cols) if wide else _blocks(data, items, cols)
     out.append("\n" + summary_line(data))
-    plugins = [f"{r} ({src})" for r, src in data.summary()["third_party_rules_run"].items()]
+    plugins = [f"{r} ({src})" for r, src in data.third_party_run().items()]
     if plugins:
         out += wrap("Third-party rules ran: " + safe(", ".join(plugins)), prose, "", _INDENT)
     out += _wrapped(_waiver_lines(data), prose)
