@@ -184,7 +184,8 @@ class _Source:
             return f.read(length)
 
 
-Watcher = Callable[["StoredItems", list[RawItem]], None]
+Watcher = Callable[["StoredItems", list[RawItem]], bool]
+"""Sees a kind's items as they are decoded; True when it has shared their strings itself."""
 _WATCHER: contextvars.ContextVar[Watcher | None] = contextvars.ContextVar(
     "vpcaudit_stored_items_watcher", default=None
 )
@@ -219,14 +220,15 @@ class StoredItems(Sequence[RawItem]):
     def load(self, *, intern: bool = True) -> list[RawItem]:
         """Decode the items, checking they are a list of objects, with short strings interned
         (unless the caller only looks at them and lets them go: interning is a third of the
-        cost of a decode). A watcher set with `watching()` sees every list decoded."""
+        cost of a decode). A watcher set with `watching()` sees every list decoded, and may
+        share the strings itself (the inventory does, for the fields it reads)."""
         data = self._source.read(self._offset, self._length)
         items = loads(data, self._source.name, f"{self._where} {self._kind}")
         where = f"{self._where} {self._kind}"
         checked = checked_items(items, self._source.name, where)
         watcher = _WATCHER.get()
-        if watcher is not None:
-            watcher(self, checked)
+        if watcher is not None and watcher(self, checked):
+            return checked
         return intern_strings(checked) if intern else checked
 
     def __iter__(self) -> Iterator[RawItem]:

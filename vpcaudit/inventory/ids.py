@@ -133,10 +133,20 @@ def literal(*values: str) -> Check:
     return check
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CIDR = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}/(?:3[0-2]|[12]?[0-9])")
+"""The canonical IPv4 block: every string it matches, ipaddress accepts too."""
+
+
 def cidr(value: Any) -> str | None:
     """Check an IPv4 or IPv6 CIDR block."""
-    # The models' cached parser: the inventory parses the same blocks again right after.
-    return None if type(value) is str and _net(value) is not None else "not a CIDR block"
+    if type(value) is not str:
+        return "not a CIDR block"
+    # A route's /32 is seen once: the pattern spares parsing it (and the parser's cache);
+    # anything else goes to the models' cached parser, which the inventory uses right after.
+    if _IPV4_CIDR.fullmatch(value) or _net(value) is not None:
+        return None
+    return "not a CIDR block"
 
 
 def ip_address(value: Any) -> str | None:

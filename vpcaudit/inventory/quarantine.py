@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple, TypeVar
 
+from vpcaudit.inventory.columns import well_formed
 from vpcaudit.inventory.ids import (
     ACCOUNT_ID,
     ARN,
@@ -152,6 +153,7 @@ def obj(spec: Spec) -> Check:
         return None if _problem(fields, value) is None else "malformed"
 
     check.problem = lambda value: _problem(fields, value)  # type: ignore[attr-defined]
+    check.fields = fields  # type: ignore[attr-defined]  # for columns.well_formed
     return check
 
 
@@ -176,6 +178,7 @@ def list_of(item: Check) -> Check:
         return None if problem(value) is None else "malformed"
 
     check.problem = problem  # type: ignore[attr-defined]
+    check.item = item  # type: ignore[attr-defined]  # for columns.well_formed
     return check
 
 
@@ -614,12 +617,16 @@ def build_checked(snap: Snapshot, build: Callable[[Snapshot], T]) -> T:
     decoded: set[int] = set()
     malformed = False
 
-    def check(stored: StoredItems, items: list[Any]) -> None:
+    def check(stored: StoredItems, items: list[Any]) -> bool:
         nonlocal malformed
         decoded.add(id(stored))
         fields = _COMPILED.get(stored.kind)
-        if fields is not None and not malformed:
-            malformed = any(_problem(fields, raw) is not None for raw in items)
+        if fields is None:
+            return False  # not a kind the checks know: the file's own interning applies
+        if not malformed:
+            # Checked and its repeated strings shared, a column at a time (columns.py).
+            malformed = not well_formed(fields, items)
+        return True
 
     try:
         with watching(check):
@@ -643,6 +650,6 @@ def _rest_well_formed(snap: Snapshot, decoded: set[int]) -> bool:
             if fields is None or id(stored) in decoded:
                 continue
             items = stored.load(intern=False) if isinstance(stored, StoredItems) else stored
-            if any(_problem(fields, raw) is not None for raw in items):
+            if not well_formed(fields, list(items), share=False):
                 return False
     return True
