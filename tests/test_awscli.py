@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import shlex
 
 from tests.builders import SnapshotBuilder
-from vpcaudit.awscli import cli
+from vpcaudit.awscli import _split_comment, cli
 from vpcaudit.evaluate import evaluate
 from vpcaudit.inventory import Inventory
 from vpcaudit.policy import Policy
@@ -29,6 +30,28 @@ def test_a_hash_inside_a_quoted_word_is_not_a_comment() -> None:
     line = cli("aws ec2 create-tags --tags 'Key=a,Value=x # y'", "us-east-1", "1")
     assert _argv(line)[-2:] == ["--region", "us-east-1"]
     assert "Key=a,Value=x # y" in _argv(line)
+
+
+def _split_char_by_char(command: str) -> tuple[str, str]:
+    """The shell's rule, one character at a time: the reference for the fast split."""
+    quote = ""
+    for i, c in enumerate(command):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or command[i - 1].isspace()):
+            return command[:i].rstrip(), command[i + 1 :].strip()
+    return command, ""
+
+
+def test_the_comment_split_agrees_with_the_shell_rule_on_every_short_string() -> None:
+    """Quotes left open, a `#` after a tab or a no-break space, at the start, in a word."""
+    rng = random.Random(15)  # noqa: S311 - reproducible test input, not a secret
+    alphabet = "ab #'\"\t\n\u00a0"
+    for _ in range(50_000):
+        command = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _split_comment(command) == _split_char_by_char(command), repr(command)
 
 
 def test_every_rule_command_runs_in_the_finding_region() -> None:

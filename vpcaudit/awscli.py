@@ -55,17 +55,18 @@ def cli(command: str, region: str, account_id: str) -> str:
     return f"{words} --region {q(region)}  # as account {note(account_id)}{tail}"
 
 
+# A quoted word (to its closing quote, or the end), or a `#` that starts a word.
+_COMMENT_OR_QUOTE = re.compile(r"""'[^']*(?:'|\Z)|"[^"]*(?:"|\Z)|(?<!\S)#""")
+
+
 def _split_comment(command: str) -> tuple[str, str]:
     """(the command, its trailing `# comment` text) split where the shell would: at a `#`
     that starts a word outside quotes."""
-    quote = ""
-    for i, c in enumerate(command):
-        if quote:
-            quote = "" if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c == "#" and (i == 0 or command[i - 1].isspace()):
-            return command[:i].rstrip(), command[i + 1 :].strip()
+    if "#" not in command:
+        return command, ""  # nearly every command, and this runs once per finding
+    for m in _COMMENT_OR_QUOTE.finditer(command):
+        if m.group() == "#":
+            return command[: m.start()].rstrip(), command[m.end() :].strip()
     return command, ""
 
 

@@ -14,6 +14,10 @@ the hostile corpus); naming what is wrong is left to `_problem`, on the rare mal
 from __future__ import annotations
 
 import sys
+from collections import deque
+from collections.abc import Callable
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,25 +32,51 @@ longer repeated value (a policy document) is shared within its field only."""
 def well_formed(fields: Fields, items: list[Any], *, share: bool = True) -> bool:
     """Whether every item passes the compiled spec; with `share`, each read field whose
     string values repeat then holds one object per value (in place)."""
-    if not all(type(raw) is dict for raw in items):
+    # map() over C functions where it can: a kind can hold a million routes.
+    if set(map(type, items)) - {dict}:
         return False
     for key in fields.required:
-        if not all(key in raw for raw in items):
+        if not all(map(dict.__contains__, items, repeat(key))):
             return False
     present = set().union(*items)  # the keys the items have (a route has 4 of 15)
     for key, check, required, inline in fields.ordered:
         if key not in present:
             continue
-        column = [raw[key] for raw in items if key in raw]
-        # As _problem: a value of the inline type passes, an optional "" passes.
-        rest = column if inline is None else [v for v in column if type(v) is not inline]
-        if not required:
-            rest = [v for v in rest if v != ""]
-        if rest and not _values_ok(rest, check, share):
-            return False
-        if share and len(column) > 1:
-            _share(items, key, column)
+        try:
+            holders, column = items, list(map(itemgetter(key), items))
+        except KeyError:  # not every item has it
+            holders = [raw for raw in items if key in raw]
+            column = list(map(itemgetter(key), holders))
+        types = set(map(type, column))
+        if types == {str}:  # the usual column: checked by its distinct values
+            distinct = set(column)
+            if inline is not str and not _strings_ok(distinct, check, required=required):
+                return False
+            if share and len(distinct) < len(column):
+                _share(holders, key, column, distinct)
+        elif inline is None or types != {inline}:
+            # As _problem: a value of the inline type passes (free text, a boolean), and an
+            # optional "" passes.
+            rest = column if inline is None else [v for v in column if type(v) is not inline]
+            if not required and str in types:
+                rest = [v for v in rest if v != ""]
+            if rest and not _values_ok(rest, check, share):
+                return False
     return True
+
+
+def _strings_ok(distinct: set[str], check: Check, *, required: bool) -> bool:
+    """Whether `check` passes each of these strings (an optional field's "" passes)."""
+    if not required and "" in distinct:
+        distinct = distinct - {""}
+    if not distinct:
+        return True
+    if getattr(check, "fields", None) is not None or getattr(check, "item", None) is not None:
+        return False  # a string where an object or a list belongs
+    bulk: Callable[[set[str]], bool] | None = getattr(check, "bulk", None)
+    if bulk is not None and bulk(distinct):
+        return True  # one pattern pass over them all (a route table's unique /32s)
+    return not any(check(v) is not None for v in distinct)
 
 
 def _values_ok(values: list[Any], check: Check, share: bool) -> bool:
@@ -56,12 +86,13 @@ def _values_ok(values: list[Any], check: Check, share: bool) -> bool:
         return well_formed(fields, values, share=share)
     item: Check | None = getattr(check, "item", None)
     if item is not None:
-        if not all(type(v) is list for v in values):
+        if set(map(type, values)) != {list}:
             return False
-        flat = [element for v in values for element in v]
+        flat = list(chain.from_iterable(values))
         return not flat or _values_ok(flat, item, share)
-    strings = [v for v in values if type(v) is str]
-    if len(strings) != len(values):
+    types = set(map(type, values))
+    strings = values if types == {str} else [v for v in values if type(v) is str]
+    if str not in types or len(types) > 1:
         others = [v for v in values if type(v) is not str]
         try:
             # Keyed by type too: 1 == True, and a boolean check must still see both.
@@ -71,22 +102,13 @@ def _values_ok(values: list[Any], check: Check, share: bool) -> bool:
             checked = others
         if any(check(v) is not None for v in checked):
             return False
-    return not any(check(v) is not None for v in set(strings))
+    return _strings_ok(set(strings), check, required=True)
 
 
-def _share(items: list[Any], key: str, column: list[Any]) -> None:
-    """Give every item the same string object for the same value of `key`, when the values
-    are strings and some repeat (a column of distinct ids is left as it is: nothing to save)."""
-    try:
-        distinct = set(column)
-    except TypeError:  # objects or lists: their own fields are shared by well_formed
-        return
-    # Strings never equal other values, so a set of strings means a column of strings (and
-    # 1 and True, which are equal, are never merged here).
-    if len(distinct) == len(column) or not all(type(v) is str for v in distinct):
-        return
+def _share(holders: list[Any], key: str, column: list[str], distinct: set[str]) -> None:
+    """Give every holder the same string object for the same value of `key` (the caller
+    leaves a column of distinct ids as it is: nothing to save)."""
     intern = sys.intern
     canon = {v: intern(v) if len(v) <= INTERN_MAX else v for v in distinct}
-    for raw in items:
-        if key in raw:
-            raw[key] = canon[raw[key]]
+    # raw[key] = canon[raw[key]] for every holder, without a Python-level loop.
+    deque(map(dict.__setitem__, holders, repeat(key), map(canon.__getitem__, column)), maxlen=0)

@@ -82,6 +82,26 @@ _SERVICE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+
 _LOG_GROUP = re.compile(r"[._/#A-Za-z0-9-]{1,512}")
 
 
+def _bulk(pattern: re.Pattern[str], max_length: int) -> Callable[[set[str]], bool]:
+    """Whether every one of a set of strings matches `pattern` (fully, within max_length), in
+    one pass over them joined by newlines: True is exact; False means "check one by one"."""
+    # The patterns match no newline, so with exactly len-1 newlines in the joined text each
+    # newline-separated part is one of the strings, and the whole matches only if each does.
+    joined = re.compile(f"(?:{pattern.pattern})(?:\\n(?:{pattern.pattern}))*")
+
+    def bulk(values: set[str]) -> bool:
+        if not values:
+            return True
+        text = "\n".join(values)
+        return (
+            max(map(len, values)) <= max_length
+            and text.count("\n") == len(values) - 1
+            and joined.fullmatch(text) is not None
+        )
+
+    return bulk
+
+
 def aws_id(*kinds: str) -> Check:
     """A check for an id of one of these kinds (keys of PREFIXES): the id alphabet, any length
     up to MAX_ID_LENGTH (see the module doc for why the prefix and length are not required)."""
@@ -94,6 +114,7 @@ def aws_id(*kinds: str) -> Check:
             return None
         return what
 
+    check.bulk = _bulk(pattern, MAX_ID_LENGTH)  # type: ignore[attr-defined]
     return check
 
 
@@ -103,6 +124,7 @@ def _matches(pattern: re.Pattern[str], what: str, max_length: int = MAX_ID_LENGT
             return None
         return what
 
+    check.bulk = _bulk(pattern, max_length)  # type: ignore[attr-defined]
     return check
 
 
@@ -147,6 +169,9 @@ def cidr(value: Any) -> str | None:
     if _IPV4_CIDR.fullmatch(value) or _net(value) is not None:
         return None
     return "not a CIDR block"
+
+
+cidr.bulk = _bulk(_IPV4_CIDR, 18)  # type: ignore[attr-defined]
 
 
 def ip_address(value: Any) -> str | None:
