@@ -36,7 +36,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vpcaudit.errors import ConfigError, SnapshotError
 
@@ -184,22 +184,42 @@ class _Source:
             return f.read(length)
 
 
-Watcher = Callable[["StoredItems", list[RawItem]], bool]
-"""Sees a kind's items as they are decoded; True when it has shared their strings itself."""
-_WATCHER: contextvars.ContextVar[Watcher | None] = contextvars.ContextVar(
-    "vpcaudit_stored_items_watcher", default=None
+Inspect = Callable[[str, list[RawItem]], "bool | None"]
+"""Checks a kind's decoded items, sharing their repeated strings as it goes: True (well
+formed) or False, or None for a kind it does not check (the items are then interned here)."""
+Seen = Callable[["StoredItems", "bool | None"], None]
+"""Told each kind decoded while watching, with the inspection's verdict."""
+
+
+class Ahead(Protocol):
+    """Kinds decoded (and inspected) ahead of the build, elsewhere (vpcaudit.prefetch)."""
+
+    def take(self, stored: StoredItems) -> tuple[bool | None, list[RawItem]] | None:
+        """The verdict and items of `stored`, or None to decode it here."""
+
+
+@dataclass(frozen=True)
+class _Watch:
+    inspect: Inspect
+    seen: Seen
+    ahead: Ahead | None
+
+
+_WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar(
+    "vpcaudit_stored_items_watch", default=None
 )
 
 
 @contextlib.contextmanager
-def watching(watcher: Watcher) -> Iterator[None]:
-    """Show `watcher` every kind decoded from a snapshot file in this context (the inventory
-    checks items as it builds from them, so a file is decoded once, not twice)."""
-    token = _WATCHER.set(watcher)
+def watching(inspect: Inspect, seen: Seen, ahead: Ahead | None = None) -> Iterator[None]:
+    """In this context, every kind decoded from a snapshot file is inspected (so a file is
+    decoded once, not once to check and once to build) and `seen` told the verdict; `ahead`
+    may hand over kinds already decoded and inspected in another process."""
+    token = _WATCH.set(_Watch(inspect, seen, ahead))
     try:
         yield
     finally:
-        _WATCHER.reset(token)
+        _WATCH.reset(token)
 
 
 class StoredItems(Sequence[RawItem]):
@@ -217,19 +237,35 @@ class StoredItems(Sequence[RawItem]):
         """The resource kind these items are."""
         return self._kind
 
-    def load(self, *, intern: bool = True) -> list[RawItem]:
-        """Decode the items, checking they are a list of objects, with short strings interned
-        (unless the caller only looks at them and lets them go: interning is a third of the
-        cost of a decode). A watcher set with `watching()` sees every list decoded, and may
-        share the strings itself (the inventory does, for the fields it reads)."""
+    @property
+    def size(self) -> int:
+        """Bytes of the file these items take."""
+        return self._length
+
+    def decode(self) -> list[RawItem]:
+        """The items as the file holds them, checked to be a list of objects."""
         data = self._source.read(self._offset, self._length)
-        items = loads(data, self._source.name, f"{self._where} {self._kind}")
         where = f"{self._where} {self._kind}"
-        checked = checked_items(items, self._source.name, where)
-        watcher = _WATCHER.get()
-        if watcher is not None and watcher(self, checked):
-            return checked
-        return intern_strings(checked) if intern else checked
+        return checked_items(loads(data, self._source.name, where), self._source.name, where)
+
+    def load(self, *, intern: bool = True) -> list[RawItem]:
+        """Decode the items, with short strings interned (unless the caller only looks at
+        them and lets them go: interning is a third of the cost of a decode). Inside
+        `watching()`, the items are inspected instead, or taken already decoded."""
+        watch = _WATCH.get()
+        if watch is None:
+            items = self.decode()
+            return intern_strings(items) if intern else items
+        got = watch.ahead.take(self) if watch.ahead is not None else None
+        if got is None:
+            items = self.decode()
+            verdict = watch.inspect(self._kind, items)
+        else:
+            verdict, items = got
+        watch.seen(self, verdict)
+        if verdict is None and intern:
+            return intern_strings(items)
+        return items
 
     def __iter__(self) -> Iterator[RawItem]:
         return iter(self.load())

@@ -35,6 +35,7 @@ from vpcaudit.inventory.ids import (
 )
 from vpcaudit.inventory.models import KIND_OPERATIONS
 from vpcaudit.model import Gap
+from vpcaudit.prefetch import prefetching
 from vpcaudit.snapshot import RegionData, Snapshot
 from vpcaudit.snapshot_file import StoredItems, watching
 
@@ -617,19 +618,14 @@ def build_checked(snap: Snapshot, build: Callable[[Snapshot], T]) -> T:
     decoded: set[int] = set()
     malformed = False
 
-    def check(stored: StoredItems, items: list[Any]) -> bool:
+    def seen(stored: StoredItems, verdict: bool | None) -> None:
         nonlocal malformed
         decoded.add(id(stored))
-        fields = _COMPILED.get(stored.kind)
-        if fields is None:
-            return False  # not a kind the checks know: the file's own interning applies
-        if not malformed:
-            # Checked and its repeated strings shared, a column at a time (columns.py).
-            malformed = not well_formed(fields, items)
-        return True
+        malformed = malformed or verdict is False
 
     try:
-        with watching(check):
+        # A large file is decoded and checked in a second process, ahead of the build.
+        with prefetching(snap, build, inspect) as ahead, watching(inspect, seen, ahead):
             built = build(snap)
     except Exception:  # noqa: BLE001 - a malformed item broke a builder: the careful path names it
         # (and a fault of the file itself, which quarantine() meets again, is raised there)
@@ -637,6 +633,13 @@ def build_checked(snap: Snapshot, build: Callable[[Snapshot], T]) -> T:
     if malformed or not _rest_well_formed(snap, decoded):
         return build(quarantine(snap))
     return built
+
+
+def inspect(kind: str, items: list[Any]) -> bool | None:
+    """Whether a kind's decoded items are well formed (their repeated strings shared, a column
+    at a time: columns.py), or None for a kind the inventory does not read."""
+    fields = _COMPILED.get(kind)
+    return None if fields is None else well_formed(fields, items)
 
 
 def _rest_well_formed(snap: Snapshot, decoded: set[int]) -> bool:

@@ -1,0 +1,188 @@
+"""Decoding a large snapshot file in a second process changes nothing but the time it takes.
+
+The worker is forced on for small files here (VPCAUDIT_PREFETCH_MIN_BYTES=0): the inventory,
+its gaps, its faults and its shared strings must be those of the one-process build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import SnapshotBuilder, load_fixture, route
+from vpcaudit import cli, prefetch
+from vpcaudit.errors import SnapshotError
+from vpcaudit.inventory import Inventory
+from vpcaudit.inventory.build import _build_fields
+from vpcaudit.snapshot import Snapshot
+from vpcaudit.snapshot_file import StoredItems
+
+pytestmark = pytest.mark.skipif(not prefetch.worth_it_here(), reason="needs fork and 2 CPUs")
+
+
+@pytest.fixture
+def forced(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The worker on for any file; yields what each take() handed over (None: decoded here)."""
+    monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", "0")
+    taken: list[Any] = []
+    original = prefetch.Prefetch.take
+
+    def take(self: prefetch.Prefetch, stored: StoredItems) -> Any:
+        got = original(self, stored)
+        taken.append(got)
+        return got
+
+    monkeypatch.setattr(prefetch.Prefetch, "take", take)
+    yield taken
+
+
+def _org(n_regions: int = 3) -> Snapshot:
+    """Several regions, each with VPCs, subnets, routes, peerings, gateways and flow logs."""
+    b = SnapshotBuilder()
+    for r, region in enumerate(["eu-west-1", "us-east-1", "ap-south-1"][:n_regions]):
+        b.scan(region=region)
+        for n in range(4):
+            vpc = f"vpc-{r}{n}"
+            b.vpc(vpc, f"10.{r}.{n}.0/24", region=region, name=f"app {n}")
+            b.subnet(f"subnet-{r}{n}", vpc, f"10.{r}.{n}.0/25", region=region)
+            b.internet_gateway(f"igw-{r}{n}", vpc, region=region)
+            routes = [route(f"10.{r}.{n}.0/24", "local"), route("0.0.0.0/0", f"igw-{r}{n}")]
+            b.route_table(
+                f"rtb-{r}{n}", vpc, region=region, subnets=[f"subnet-{r}{n}"], routes=routes
+            )
+            b.security_group(f"sg-{r}{n}", vpc, region=region)
+            b.network_acl(f"acl-{r}{n}", vpc, region=region)
+            if n % 2:
+                b.flow_log(f"fl-{r}{n}", vpc, region=region)
+        b.peering(f"pcx-{r}", b.side(f"vpc-{r}0"), b.side(f"vpc-{r}1"))
+    return b.build()
+
+
+def _file(snap: Snapshot, tmp_path: Path) -> Snapshot:
+    path = tmp_path / "s.json"
+    snap.save(path)
+    return Snapshot.load(path)
+
+
+def test_the_inventory_is_the_one_process_build(forced: list[Any], tmp_path: Path) -> None:
+    snap = _org()
+    inv = Inventory.from_snapshot(_file(snap, tmp_path))
+    served = [t for t in forced if t is not None]
+    assert len(served) >= 15, "the worker handed over the kinds"
+    assert inv == Inventory.from_snapshot(snap)
+    assert inv.gaps == ()
+
+
+def test_strings_the_worker_shared_stay_shared(forced: list[Any], tmp_path: Path) -> None:
+    inv = Inventory.from_snapshot(_file(_org(1), tmp_path))
+    assert any(t is not None for t in forced)
+    states = [r.state for t in inv.route_tables for r in t.routes]
+    assert len(states) > 4 and len({id(s) for s in states}) == 1
+
+
+def test_a_malformed_item_takes_the_careful_path(forced: list[Any], tmp_path: Path) -> None:
+    snap = _org(2)
+    rd = snap.regions[1]
+    bad = {**rd.resources["subnets"][0], "SubnetId": "subnet-1;curl x|sh"}
+    broken = Snapshot(
+        **{
+            **snap.__dict__,
+            "regions": (
+                snap.regions[0],
+                type(rd)(rd.account_id, rd.region, {**rd.resources, "subnets": [bad]}),
+            ),
+        }
+    )
+    inv = Inventory.from_snapshot(_file(broken, tmp_path))
+    assert any(t is not None for t in forced)
+    assert inv == Inventory.from_snapshot(broken)
+    [gap] = inv.gaps
+    assert gap.error_code == "MalformedSnapshotItem" and "SubnetId" in gap.message
+
+
+def test_a_corrupt_kind_is_the_same_one_line_error(
+    forced: list[Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "s.json"
+    _org(2).save(path)
+    text = path.read_text(encoding="utf-8")
+    # Break one kind's array in the second region (the line layout keeps a kind per line).
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith('"route_tables":[{'))
+    at = next(i for i in range(at + 1, len(lines)) if lines[i].startswith('"route_tables":[{'))
+    lines[at] = lines[at].replace('"RouteTableId"', '"RouteTableId', 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(SnapshotError) as caught:
+        Inventory.from_snapshot(Snapshot.load(path))
+    code = cli.main(["evaluate", str(path), "--format", "json", "--fail-on", "none"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "not valid JSON" in err
+    assert str(caught.value) in err
+    assert any(t is not None for t in forced)
+    monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", str(2**62))  # the same, in one process
+    with pytest.raises(SnapshotError) as alone:
+        Inventory.from_snapshot(Snapshot.load(path))
+    assert str(alone.value) == str(caught.value)
+
+
+def test_a_worker_that_dies_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch, forced: list[Any], tmp_path: Path
+) -> None:
+    original = prefetch.Prefetch.__init__
+
+    def start_then_kill(self: prefetch.Prefetch, *args: Any) -> None:
+        original(self, *args)
+        os.kill(self._proc.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(prefetch.Prefetch, "__init__", start_then_kill)
+    snap = _org()
+    assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
+    assert forced and all(t is None for t in forced[3:])
+
+
+def test_the_dry_run_order_is_the_order_the_build_reads(tmp_path: Path) -> None:
+    """Kinds the worker sends out of turn are kept until read: right, but held in memory."""
+    snap = _file(load_fixture("cross_account_peering.json"), tmp_path)
+    order = [id(s) for s in prefetch.read_order(snap, _build_fields)]
+    read: list[int] = []
+
+    def inspect(kind: str, items: list[Any]) -> None:
+        return None
+
+    from vpcaudit.snapshot_file import watching  # noqa: PLC0415
+
+    with watching(inspect, lambda stored, _: read.append(id(stored))):
+        _build_fields(snap)
+    first = list(dict.fromkeys(read))
+    assert first == order and len(order) >= 5
+
+
+def test_no_worker_below_the_size_or_with_threads_running(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    snap = _file(_org(1), tmp_path)
+    monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", str(10**9))
+    assert not prefetch.worth_it(snap)
+    monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", "0")
+    assert prefetch.worth_it(snap)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not prefetch.worth_it(snap), "fork with a thread running can deadlock the child"
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", "lots")
+    assert not prefetch.worth_it(snap)  # an unreadable setting means the default (64 MiB)
+    assert json.dumps(prefetch.MIN_BYTES) == str(64 * 1024 * 1024)
