@@ -8,7 +8,7 @@ from typing import Any
 
 from vpcaudit.baseline import BaselineDiff
 from vpcaudit.model import Finding
-from vpcaudit.report import REPORT_SCHEMA_VERSION, ReportData
+from vpcaudit.report import REPORT_SCHEMA_VERSION, ReportData, jsontext
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -129,6 +129,6 @@ def iter_render(data: ReportData) -> Iterator[str]:
     yield before + '\n  "findings": ['
     for i, f in enumerate(findings):
         # Strings never hold a raw newline (JSON escapes it): re-indenting by line is exact.
-        text = json.dumps(_with_baseline(finding_dict(f), data), indent=2)
+        text = jsontext.dumps(_with_baseline(finding_dict(f), data))
         yield ("," if i else "") + "\n    " + text.replace("\n", "\n    ")
     yield "\n  ],\n" + after + "\n"
