@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,37 @@ def test_a_file_snapshot_shares_strings_the_models_keep(tmp_path: Path) -> None:
     zones = [s.availability_zone for s in from_file.subnets]
     assert zones == ["eu-west-1a"] * 6
     assert len({id(z) for z in zones}) == 1
+
+
+def _route_reference(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The route target rule as written before the fast path: the first named target, in
+    priority order, with a value."""
+    from vpcaudit.inventory.build import _ROUTE_TARGETS  # noqa: PLC0415
+
+    target = next(
+        ((kind, str(raw[key])) for key, kind in _ROUTE_TARGETS if raw.get(key)), ("unknown", "")
+    )
+    destination = (
+        raw.get("DestinationCidrBlock")
+        or raw.get("DestinationIpv6CidrBlock")
+        or raw.get("DestinationPrefixListId")
+        or ""
+    )
+    return (str(destination), *target, str(raw.get("State", "active")), str(raw.get("Origin", "")))
+
+
+def test_a_route_names_the_same_target_as_the_priority_rule() -> None:
+    """Instance routes name the instance and its interface; empty ids; no target at all."""
+    from vpcaudit.inventory.build import _ROUTE_TARGETS, _route  # noqa: PLC0415
+    from vpcaudit.inventory.models import Route  # noqa: PLC0415
+
+    keys = [key for key, _ in _ROUTE_TARGETS]
+    keys += ["DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"]
+    keys += ["State", "Origin"]
+    values: list[Any] = ["", "igw-1", "local", "eni-1", None, 0]
+    rng = random.Random(10)  # noqa: S311 - reproducible test input, not a secret
+    for _ in range(50_000):
+        raw = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, 6))}
+        route = _route(raw)
+        assert type(route) is Route
+        assert tuple(route) == _route_reference(raw), raw

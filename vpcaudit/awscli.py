@@ -43,6 +43,8 @@ def ask(name: str, what: str) -> str:
 
 def note(text: str) -> str:
     """Text for a `# ...` comment on one line: a newline in it would start a command."""
+    if text.isprintable():
+        return text  # nearly always (an account id), and this runs once per finding
     return "".join(c if c.isprintable() else "?" for c in text)
 
 

@@ -39,6 +39,9 @@ AHEAD_KINDS = 32
 """Kinds the worker may hold decoded and unsent: bounded, so its memory is too (a region's
 route tables of 1,000 VPCs are about 1 MB pickled)."""
 
+LOCAL_EVERY = 6
+"""Of the kinds the build reads, every this many is decoded by the build itself."""
+
 _OK, _FAULT = b"o", b"f"
 
 
@@ -199,7 +202,12 @@ def prefetching(
     if not order:
         yield None
         return
-    ahead = Prefetch(order, inspect)
+    # The worker's share: decoding, checking and pickling a kind costs it more than
+    # unpickling and building costs the build, so the build decodes every LOCAL_EVERY-th kind
+    # itself and the two finish together (the bench: worker 11.5 s CPU and build 10.1 s with
+    # none; 9.7 s and 11.0 s with every fifth).
+    every = LOCAL_EVERY
+    ahead = Prefetch([s for i, s in enumerate(order) if i % every != every - 1], inspect)
     try:
         yield ahead
     finally:

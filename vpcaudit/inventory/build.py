@@ -47,25 +47,42 @@ _ROUTE_TARGETS = (
     ("CoreNetworkArn", "core-network"),
     ("GatewayId", "gateway"),
 )
+_TARGET_KIND = dict(_ROUTE_TARGETS)
+
+
+_TARGET_KEYS = frozenset(key for key, _ in _ROUTE_TARGETS)
+_new_route = tuple.__new__  # Route(...) goes through a Python-level __new__: a million routes
 
 
 def _route(raw: RawItem) -> Route:
+    # A route names one target (an instance route: the instance and its interface), so find
+    # the route's own target keys first instead of trying all ten in turn.
+    named = raw.keys() & _TARGET_KEYS
     target_type, target_id = "unknown", ""
-    for key, kind in _ROUTE_TARGETS:
-        if raw.get(key):
-            target_type, target_id = kind, str(raw[key])
-            break
-    return Route(
-        str(
-            raw.get("DestinationCidrBlock")
-            or raw.get("DestinationIpv6CidrBlock")
-            or raw.get("DestinationPrefixListId")
-            or ""
+    if len(named) == 1:
+        key = named.pop()
+        if raw[key]:
+            target_type, target_id = _TARGET_KIND[key], str(raw[key])
+    elif named:
+        for key, kind in _ROUTE_TARGETS:
+            if raw.get(key):
+                target_type, target_id = kind, str(raw[key])
+                break
+    destination = (
+        raw.get("DestinationCidrBlock")
+        or raw.get("DestinationIpv6CidrBlock")
+        or raw.get("DestinationPrefixListId")
+        or ""
+    )
+    return _new_route(
+        Route,
+        (
+            str(destination),
+            target_type,
+            target_id,
+            str(raw.get("State", "active")),
+            str(raw.get("Origin", "")),
         ),
-        target_type,
-        target_id,
-        str(raw.get("State", "active")),
-        str(raw.get("Origin", "")),
     )
 
 

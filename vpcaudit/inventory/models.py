@@ -86,13 +86,29 @@ def parse_network(text: str) -> Network | None:
     return _net(text)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=262144)
 def _net(text: str) -> Network | None:
-    # Cached: the same CIDR strings recur across peerings, subnets and routes.
+    # Cached: the same CIDR strings recur across peerings, subnets and routes. Large: an
+    # organization's distinct VPC blocks cycled through a smaller cache never hit it.
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
+
+
+_TEXTS: dict[int, tuple[Network, str]] = {}
+
+
+def net_text(net: Network) -> str:
+    """str(net), remembered per object: ipaddress formats the address in Python each time, and
+    rules and reports write the same VPC blocks again for every finding that names them."""
+    # Keyed by id, with the object kept and compared: hashing a network is Python code too.
+    hit = _TEXTS.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]
+    text = str(net)
+    _TEXTS[id(net)] = (net, text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)

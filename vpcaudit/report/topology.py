@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from vpcaudit.evaluate import Evaluation
-from vpcaudit.inventory import Inventory
+from vpcaudit.inventory import Inventory, net_text
 from vpcaudit.report.mdescape import mermaid_id, mermaid_label
 
 ONE_WAY_RULE = "peering-route-one-way"
@@ -56,7 +56,7 @@ def build_topology(inv: Inventory, evaluation: Evaluation) -> Topology:
     for v in inv.vpcs:
         if v.vpc_id not in nodes or v.account_id == v.owner_id:
             nodes[v.vpc_id] = VpcNode(
-                v.owner_id, v.region, v.vpc_id, v.name, tuple(str(c) for c in v.cidrs), True
+                v.owner_id, v.region, v.vpc_id, v.name, tuple(net_text(c) for c in v.cidrs), True
             )
     edges = []
     for p in inv.peerings:
@@ -67,7 +67,7 @@ def build_topology(inv: Inventory, evaluation: Evaluation) -> Topology:
                     side.region,
                     side.vpc_id,
                     "",
-                    tuple(str(c) for c in side.cidrs),
+                    tuple(net_text(c) for c in side.cidrs),
                     False,
                 )
         blackhole = any(r.state == "blackhole" for _, r in inv.routes_to(p.peering_id))

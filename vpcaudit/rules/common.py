@@ -16,6 +16,7 @@ from vpcaudit.inventory import (
     RouteTable,
     Vpc,
     ec2_arn,
+    net_text,
 )
 from vpcaudit.model import ResourceRef
 from vpcaudit.network import NetworkModel
@@ -25,7 +26,7 @@ __all__ = ["ask", "cli", "destination_flag", "dq", "note", "q", "words"]
 
 def cidr_strs(cidrs: tuple[Network, ...]) -> list[str]:
     """CIDR blocks as strings, IPv4 first."""
-    return [str(c) for c in cidrs]
+    return [net_text(c) for c in cidrs]
 
 
 def sorted_tags(tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

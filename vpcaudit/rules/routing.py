@@ -15,6 +15,7 @@ from vpcaudit.inventory import (
     Route,
     RouteTable,
     Vpc,
+    net_text,
     parse_network,
 )
 from vpcaudit.model import Severity, Violation
@@ -521,7 +522,9 @@ def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
                 f"{counts[v.vpc_id]} other VPC block(s)"
                 + (  # sample: 0 names none, and the message lists no empty "e.g."
                     ", e.g. "
-                    + ", ".join(f"{o.vpc_id} {c} ({o.owner_id} {o.region})" for c, o in sample)
+                    + ", ".join(
+                        f"{o.vpc_id} {net_text(c)} ({o.owner_id} {o.region})" for c, o in sample
+                    )
                     if sample
                     else ""
                 )
@@ -533,7 +536,7 @@ def vpc_cidr_overlap(inv: Inventory, params: CidrOverlapParams) -> RuleOutput:
                 "overlapping": [
                     {
                         "vpc_id": o.vpc_id,
-                        "cidr": str(c),
+                        "cidr": net_text(c),
                         "account_id": o.owner_id,
                         "region": o.region,
                     }
