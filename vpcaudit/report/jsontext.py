@@ -47,16 +47,22 @@ def _write_dict(value: dict[Any, Any], out: list[str], indent: str) -> None:
     if not value:
         out.append("{}")
         return
-    if not all(type(k) is str for k in value):
-        out.append(_standard(value, indent))  # json's key conversions (1, 2.5, True, None)
-        return
+    start = len(out)
     inner = indent + _INDENT
     sep = "{\n" + inner
     for key, item in value.items():
-        out.append(sep)
-        out.append(_quote(key))
-        out.append(": ")
-        _write(item, out, inner)
+        if type(key) is not str:  # json's key conversions (1, 2.5, True, None): its own text
+            del out[start:]
+            out.append(_standard(value, indent))
+            return
+        kind = type(item)
+        if kind is str:  # most values: written here, without a call per value
+            out.append(f"{sep}{_quote(key)}: {_quote(item)}")
+        elif kind is int:
+            out.append(f"{sep}{_quote(key)}: {int.__repr__(item)}")
+        else:
+            out.append(f"{sep}{_quote(key)}: ")
+            _write(item, out, inner)
         sep = ",\n" + inner
     out.append("\n" + indent + "}")
 
@@ -68,8 +74,11 @@ def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], indent: str)
     inner = indent + _INDENT
     sep = "[\n" + inner
     for item in value:
-        out.append(sep)
-        _write(item, out, inner)
+        if type(item) is str:
+            out.append(sep + _quote(item))
+        else:
+            out.append(sep)
+            _write(item, out, inner)
         sep = ",\n" + inner
     out.append("\n" + indent + "]")
 

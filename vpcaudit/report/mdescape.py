@@ -26,6 +26,7 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _HTML_BRACKETS = {**_HTML, "[": "&#91;", "]": "&#93;"}
 # A line that starts with one of these may open a block (heading, quote, list, rule, table).
 _BLOCK_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=-]|(?<=\d)[.)])")
+_BLOCK_MARKERS = frozenset("#+=-")
 _BACKTICKS = re.compile(r"`+")
 # What a code span may hold as it is: no backtick, pipe, backslash, bracket (link syntax),
 # HTML character, control, newline or bidi character, and no space at either end (a code span
@@ -57,7 +58,10 @@ def _visible(m: re.Match[str]) -> str:
 
 def one_line(text: object) -> str:
     """The value as one line of text: newlines and tabs collapsed to a space, controls shown."""
-    return controls(_NEWLINES.sub(" ", str(text)))
+    value = str(text)
+    if value.isprintable():
+        return value  # no line break, tab, control, bidi mark or line separator to change
+    return controls(_NEWLINES.sub(" ", value))
 
 
 def text(value: object) -> str:
@@ -65,6 +69,9 @@ def text(value: object) -> str:
     escaped = one_line(value).translate(_TEXT)
     # Only the start can open a block (the value is one line), but it may start a line. The
     # marker itself is escaped (`1\.`), since a backslash before a digit would show.
+    first = escaped[:1]
+    if not (first.isspace() or first.isdecimal() or first in _BLOCK_MARKERS):
+        return escaped  # _BLOCK_START cannot match: the usual case, a letter or an id
     return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)
 
 
