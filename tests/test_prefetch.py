@@ -186,3 +186,24 @@ def test_no_worker_below_the_size_or_with_threads_running(
     monkeypatch.setenv("VPCAUDIT_PREFETCH_MIN_BYTES", "lots")
     assert not prefetch.worth_it(snap)  # an unreadable setting means the default (64 MiB)
     assert json.dumps(prefetch.MIN_BYTES) == str(64 * 1024 * 1024)
+
+
+def test_the_cyclic_collector_is_off_inside_and_as_it_was_after() -> None:
+    import gc  # noqa: PLC0415
+
+    from vpcaudit.runtime import without_cyclic_gc  # noqa: PLC0415
+
+    assert gc.isenabled()
+    with without_cyclic_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with without_cyclic_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "left off when it was off"
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError, match="boom"), without_cyclic_gc():
+        raise ValueError("boom")
+    assert gc.isenabled()

@@ -45,7 +45,7 @@ from vpcaudit.report.outputs import (
     write_output,
 )
 from vpcaudit.rules.registry import available_plugins, load_rules, third_party
-from vpcaudit.runtime import keep_for_the_run
+from vpcaudit.runtime import keep_for_the_run, without_cyclic_gc
 from vpcaudit.scan import ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot, drop_repeats, load_snapshot, merge_snapshots
 
@@ -316,15 +316,16 @@ def _report(
 ) -> int:
     inv = Inventory.from_snapshot(snap)
     keep_for_the_run(inv, snap)
-    evaluation = evaluate(inv, rules, policy)
-    data = build_report(
-        snap, inv, evaluation, rules, plan, policy=policy, third_party=args.third_party
-    )
-    # Each output is written as soon as it is rendered; SARIF over GitHub's limits is split
-    # (--sarif-split) or left out with a warning, never stopping the other formats.
-    write_files(data, plan, _warn)
-    if plan.path is not None:
-        write_output(plan.format, data, plan, str(plan.path), _warn)
+    with without_cyclic_gc():  # findings by the hundred thousand, no cycles (runtime.py)
+        evaluation = evaluate(inv, rules, policy)
+        data = build_report(
+            snap, inv, evaluation, rules, plan, policy=policy, third_party=args.third_party
+        )
+        # Each output is written as soon as it is rendered; SARIF over GitHub's limits is
+        # split (--sarif-split) or left out with a warning, never stopping the other formats.
+        write_files(data, plan, _warn)
+        if plan.path is not None:
+            write_output(plan.format, data, plan, str(plan.path), _warn)
     if args.report_to:
         reports = publishable(args.report_formats, data, plan, _warn)
         when = parse_time(snap.started_at) or dt.datetime.now(dt.UTC)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
-__all__ = ["keep_for_the_run"]
+__all__ = ["keep_for_the_run", "without_cyclic_gc"]
 
 
 def keep_for_the_run(*objects: object) -> None:
@@ -14,3 +16,18 @@ def keep_for_the_run(*objects: object) -> None:
     evaluation of 10,000 VPCs)."""
     del objects  # named for the reader: gc.freeze takes every live object
     gc.freeze()
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """No cyclic collection inside: for work that allocates objects by the hundred thousand
+    and makes no reference cycles worth collecting (building the inventory; the rules and the
+    reports: 2 s of passes in an evaluation of 100,000 VPCs that collected 30 objects).
+    Reference counting still frees everything else as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -106,7 +106,11 @@ def net_text(net: Network) -> str:
     hit = _TEXTS.get(id(net))
     if hit is not None and hit[0] is net:
         return hit[1]
-    text = str(net)
+    if net.version == 4:  # the address's four bytes, without ipaddress's formatting code
+        ip = int(net.network_address)
+        text = f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}/{net.prefixlen}"
+    else:
+        text = str(net)
     _TEXTS[id(net)] = (net, text)
     return text
 
