@@ -207,3 +207,37 @@ def test_the_cyclic_collector_is_off_inside_and_as_it_was_after() -> None:
     with pytest.raises(ValueError, match="boom"), without_cyclic_gc():
         raise ValueError("boom")
     assert gc.isenabled()
+
+
+def test_ctrl_c_is_for_the_build_not_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+    forced: list[Any],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C reaches the whole process group; the worker ignores it (no traceback of its
+    own), and goes on serving until the build stops it."""
+    original = prefetch.Prefetch.__init__
+
+    def start_then_interrupt(self: prefetch.Prefetch, *args: Any) -> None:
+        original(self, *args)
+        os.kill(self._proc.pid, signal.SIGINT)
+
+    monkeypatch.setattr(prefetch.Prefetch, "__init__", start_then_interrupt)
+    snap = _org()
+    assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
+    served = [t for t in forced if t is not None]
+    assert len(served) >= 15
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_no_process_to_be_had_means_one_process(
+    monkeypatch: pytest.MonkeyPatch, forced: list[Any], tmp_path: Path
+) -> None:
+    def refuse(*_: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(prefetch.Prefetch, "__init__", refuse)
+    snap = _org()
+    assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
+    assert forced == []  # nothing was taken from a worker

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 from collections import deque
@@ -59,7 +60,14 @@ class Prefetch:
             target=_serve, args=(send, list(order), inspect), name="vpcaudit-prefetch"
         )
         self._proc.daemon = True
-        self._proc.start()
+        # Started with SIGINT blocked, so that the worker ignores Ctrl-C from its first
+        # instruction (the build reports the interrupt, and stops it); blocked, not ignored,
+        # here: a Ctrl-C meanwhile is delivered to the build once unblocked.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         send.close()  # the worker's end: EOF here when it exits
 
     def take(self, stored: StoredItems) -> tuple[bool | None, list[RawItem]] | None:
@@ -98,6 +106,9 @@ def _serve(send: Connection, order: list[StoredItems], inspect: Inspect) -> None
 
     A thread sends, so decoding goes on while the build is busy and the pipe is full (a kind
     is megabytes; the pipe holds 64 KiB); at most AHEAD_KINDS wait unsent."""
+    # Ctrl-C reaches the whole process group: the build reports it, and stops this worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     outbox: queue.Queue[bytes | None] = queue.Queue()
     room = threading.BoundedSemaphore(AHEAD_KINDS)
     stopped = threading.Event()
@@ -207,7 +218,11 @@ def prefetching(
     # itself and the two finish together (the bench: worker 11.5 s CPU and build 10.1 s with
     # none; 9.7 s and 11.0 s with every fifth).
     every = LOCAL_EVERY
-    ahead = Prefetch([s for i, s in enumerate(order) if i % every != every - 1], inspect)
+    try:
+        ahead = Prefetch([s for i, s in enumerate(order) if i % every != every - 1], inspect)
+    except OSError:  # no process to be had (a process limit): decode in this one
+        yield None
+        return
     try:
         yield ahead
     finally:
