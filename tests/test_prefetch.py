@@ -241,3 +241,62 @@ def test_no_process_to_be_had_means_one_process(
     snap = _org()
     assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
     assert forced == []  # nothing was taken from a worker
+
+
+def test_a_build_that_reads_out_of_turn_holds_a_bounded_number_of_kinds(
+    monkeypatch: pytest.MonkeyPatch, forced: list[Any], tmp_path: Path
+) -> None:
+    """If the dry run's order were wrong (here: reversed), kinds sent early wait in memory
+    until read; past AHEAD_KINDS of them the worker is stopped and the build decodes."""
+    monkeypatch.setattr(prefetch, "AHEAD_KINDS", 3)
+    real = prefetch.read_order
+    monkeypatch.setattr(prefetch, "read_order", lambda *a: list(reversed(real(*a))))
+    held: list[int] = []
+    original = prefetch.Prefetch.take
+
+    def take(self: prefetch.Prefetch, stored: StoredItems) -> Any:
+        got = original(self, stored)
+        held.append(len(self._arrived))
+        return got
+
+    monkeypatch.setattr(prefetch.Prefetch, "take", take)
+    snap = _org()
+    assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
+    assert held and max(held) <= 3
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """The demo organization (every kind the collectors read) as a snapshot file."""
+    from vpcaudit.demo import demo_options, seeded_demo  # noqa: PLC0415 - moto, only here
+    from vpcaudit.scan import ScanOptions, run_scan  # noqa: PLC0415
+
+    with seeded_demo() as (_seeded, fidelity):
+        snap = run_scan(demo_options(ScanOptions(), fidelity))
+    path = tmp_path_factory.mktemp("demo") / "demo.json"
+    snap.save(path)
+    return Snapshot.load(path)
+
+
+def test_the_dry_run_order_holds_for_every_kind_of_the_demo(demo_file: Snapshot) -> None:
+    """The demo has Transit Gateways, VPNs, endpoints, NACLs, ENIs, prefix lists ... : the
+    builders' order over empty kinds is their order over real ones."""
+    from vpcaudit.snapshot_file import watching  # noqa: PLC0415
+
+    order = [id(s) for s in prefetch.read_order(demo_file, _build_fields)]
+    read: list[int] = []
+    with watching(lambda kind, items: None, lambda stored, _: read.append(id(stored))):
+        _build_fields(demo_file)
+    assert list(dict.fromkeys(read)) == order
+    assert len(order) > 50
+
+
+def test_the_demo_through_the_worker_is_the_demo(
+    demo_file: Snapshot, forced: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_worker = Inventory.from_snapshot(demo_file)
+    assert sum(t is not None for t in forced) > 40
+    forced.clear()
+    monkeypatch.delenv("VPCAUDIT_PREFETCH_MIN_BYTES")  # the default: no worker for the demo
+    alone = Inventory.from_snapshot(demo_file)
+    assert forced == [] and from_worker == alone and from_worker.gaps == ()

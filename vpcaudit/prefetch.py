@@ -66,9 +66,12 @@ class Prefetch:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self._proc.start()
+        except OSError:
+            receive.close()
+            raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        send.close()  # the worker's end: EOF here when it exits
+            send.close()  # the worker's end: EOF here when it exits
 
     def take(self, stored: StoredItems) -> tuple[bool | None, list[RawItem]] | None:
         """The verdict and items of `stored`, or None to decode it in this process."""
@@ -78,6 +81,11 @@ class Prefetch:
         self._wanted.discard(key)
         while key not in self._arrived:
             if self._conn is None or not self._pending:
+                return None
+            if len(self._arrived) >= AHEAD_KINDS:
+                # The build reads in another order than the dry run said: held kinds would
+                # grow without bound. Stop the worker; the build decodes the rest itself.
+                self.close()
                 return None
             try:
                 message = self._conn.recv_bytes()
@@ -93,6 +101,8 @@ class Prefetch:
 
     def close(self) -> None:
         """Stop the worker (it may still be decoding kinds the build did not read)."""
+        self._arrived.clear()
+        self._pending.clear()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
