@@ -28,6 +28,7 @@ from tests.builders import (
     run_rule,
     tgw_route,
     unverified_reasons,
+    without_kinds,
 )
 from vpcaudit.awscli import ask
 from vpcaudit.evaluate import Evaluation
@@ -805,7 +806,9 @@ EAST = ("tgw-0east", ACCOUNT, REGION)
 WEST = ("tgw-0west", OTHER_ACCOUNT, OTHER_REGION)
 
 
-def test_pending_peering_names_both_ends_and_where_to_accept() -> None:
+def test_pending_peering_names_both_ends_and_only_the_accepter_accepts() -> None:
+    """The requester cannot accept (AWS refuses it): the one command is the accepter's, in
+    its account and region, as the peering attachment's AccepterTgwInfo names it."""
     b = SnapshotBuilder(org_account_ids=ORG)
     b.tgw_peering("tgw-attach-peer", requester=EAST, accepter=WEST, state="pendingAcceptance")
     f = only(run_rule(PEERING_PENDING, b.build()))
@@ -814,6 +817,36 @@ def test_pending_peering_names_both_ends_and_where_to_accept() -> None:
     assert f.resource.resource_id == "tgw-attach-peer"
     assert [e["transit_gateway_id"] for e in f.evidence["ends"]] == ["tgw-0east", "tgw-0west"]
     assert f"tgw-0west ({OTHER_ACCOUNT} {OTHER_REGION})" in f.message
+    assert f"its accepter, tgw-0west, must accept it in account {OTHER_ACCOUNT}" in f.message
+    assert f.evidence["accepter"] == {"account_id": OTHER_ACCOUNT, "region": OTHER_REGION}
+    accept = "aws ec2 accept-transit-gateway-peering-attachment --transit-gateway-attachment-id "
+    assert f.remediation == cmd(accept + "tgw-attach-peer", OTHER_ACCOUNT, OTHER_REGION)
+    assert "confirm" not in f.message
+    # Seen from both sides, the finding sits where it is acted on: the accepter's copy.
+    assert (f.resource.account_id, f.resource.region) == (OTHER_ACCOUNT, OTHER_REGION)
+
+
+def test_the_requesters_copy_alone_still_names_the_accepter() -> None:
+    """Each side's DescribeTransitGatewayPeeringAttachments names both roles."""
+    b = SnapshotBuilder(org_account_ids=ORG)
+    b.tgw_peering(
+        "tgw-attach-peer",
+        requester=EAST,
+        accepter=WEST,
+        state="pendingAcceptance",
+        sides=("requester",),
+    )
+    f = only(run_rule(PEERING_PENDING, b.build()))
+    accept = "aws ec2 accept-transit-gateway-peering-attachment --transit-gateway-attachment-id "
+    assert f.remediation == cmd(accept + "tgw-attach-peer", OTHER_ACCOUNT, OTHER_REGION)
+    assert (f.resource.account_id, f.resource.region) == EAST[1:]  # where it was read
+
+
+def test_without_the_peering_attachments_both_ends_get_their_command() -> None:
+    """DescribeTransitGatewayPeeringAttachments not read: which end accepts is not known."""
+    b = SnapshotBuilder(org_account_ids=ORG)
+    b.tgw_peering("tgw-attach-peer", requester=EAST, accepter=WEST, state="pendingAcceptance")
+    f = only(run_rule(PEERING_PENDING, without_kinds(b.build(), "tgw_peering_attachments")))
     accept = "aws ec2 accept-transit-gateway-peering-attachment --transit-gateway-attachment-id "
     assert f.remediation.splitlines() == [
         f"# if tgw-0east ({ACCOUNT} {REGION}) is the accepter:",
@@ -821,7 +854,7 @@ def test_pending_peering_names_both_ends_and_where_to_accept() -> None:
         f"# if tgw-0west ({OTHER_ACCOUNT} {OTHER_REGION}) is the accepter:",
         cmd(accept + "tgw-attach-peer", OTHER_ACCOUNT, OTHER_REGION),
     ]
-    assert "confirm" not in f.message
+    assert f.evidence["accepter"] == {}
 
 
 def test_pending_peering_within_one_account_and_region_is_accepted_there() -> None:

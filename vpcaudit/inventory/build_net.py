@@ -407,7 +407,7 @@ def tgw_attachments(
             live = association.get("State") in ("associated", "associating")
             rt = str(association.get("TransitGatewayRouteTableId", "")) if live else ""
         vpc = vpc_att.get(aid) or {}
-        peer_tgw, peer_account, peer_region = "", "", ""
+        peer_tgw, peer_account, peer_region, accepter = "", "", "", ""
         if aid in peer_att:
             infos = (
                 peer_att[aid].get("RequesterTgwInfo") or {},
@@ -416,6 +416,7 @@ def tgw_attachments(
             far = next((i for i in infos if i.get("TransitGatewayId") != tgw), infos[1])
             peer_tgw = str(far.get("TransitGatewayId", ""))
             peer_account, peer_region = str(far.get("OwnerId", "")), str(far.get("Region", ""))
+            accepter = str(infos[1].get("TransitGatewayId", ""))
         out.append(
             TgwAttachment(
                 acct,
@@ -439,6 +440,7 @@ def tgw_attachments(
                         for t in raw.get("Tags") or []
                     )
                 ),
+                accepter_tgw_id=accepter,
             )
         )
     return out

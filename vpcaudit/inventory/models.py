@@ -373,3 +373,6 @@ class TgwAttachment:
     peer_account_id: str = ""
     peer_region: str = ""
     tags: tuple[tuple[str, str], ...] = ()
+    accepter_tgw_id: str = ""
+    """Peering attachments: the accepter's Transit Gateway (AccepterTgwInfo), "" when the
+    peering attachments were not read."""

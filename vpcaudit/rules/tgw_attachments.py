@@ -205,16 +205,24 @@ def peering_pending(inv: Inventory, params: NoParams) -> RuleOutput:
             copies.setdefault(a.attachment_id, []).append(a)
     for att_id, seen in sorted(copies.items()):
         ends = _ends(seen)
-        place = _accept_place(ends)
+        accepter = _accepter(seen, ends)
+        place = accepter[1:] if accepter is not None else _accept_place(ends)
         described = [_end_evidence(inv, e) for e in ends]
         # Ask to confirm when an end is outside the Organization, or membership is unknown.
         doubtful = any(e["in_organization"] is not True for e in described)
-        # Located where the attachment was actually read: the first end by id may be in an
-        # account or region the scan could not see, where no finding can be acted on or matched.
-        account, region = place or min((a.account_id, a.region) for a in seen)
+        # Located where the attachment was actually read (the accepter's copy when that was
+        # read): an end may be in an account or region the scan could not see, where no
+        # finding can be acted on or matched.
+        read = sorted((a.account_id, a.region) for a in seen)
+        account, region = place if place is not None and place in read else read[0]
         names = " and ".join(f"{t} ({acct} {reg})" for t, acct, reg in ends)
-        if place is not None:
-            who = f"it must be accepted in account {account}, {region}, where both ends are"
+        if accepter is not None:
+            who = (
+                f"its accepter, {accepter[0]}, must accept it in account {accepter[1]}, "
+                f"{accepter[2]}"
+            )
+        elif place is not None:
+            who = f"it must be accepted in account {place[0]}, {place[1]}, where both ends are"
         else:
             who = (
                 "the owner of the accepter Transit Gateway (the end that did not request it) "
@@ -242,7 +250,7 @@ def peering_pending(inv: Inventory, params: NoParams) -> RuleOutput:
             ),
             evidence={
                 "ends": described,
-                "accepter": {} if place is None else {"account_id": account, "region": region},
+                "accepter": {} if place is None else {"account_id": place[0], "region": place[1]},
                 "state": seen[0].state,
             },
             remediation=_accept(att_id, ends, place, doubtful),
@@ -263,10 +271,18 @@ def _ends(seen: list[TgwAttachment]) -> list[End]:
     return sorted(ends)
 
 
+def _accepter(seen: list[TgwAttachment], ends: list[End]) -> End | None:
+    """The accepter's end, as the peering attachment names it (AccepterTgwInfo); None when
+    the peering attachments were not read."""
+    named = {a.accepter_tgw_id for a in seen if a.accepter_tgw_id}
+    matches = [e for e in ends if e[0] in named]
+    return matches[0] if len(named) == 1 and len(matches) == 1 else None
+
+
 def _accept_place(ends: list[End]) -> tuple[str, str] | None:
-    """The (account, region) where the peering must be accepted, when it can be told."""
-    # The inventory does not record which end requested (RequesterTgwInfo), so only ends in
-    # one account and region leave no doubt about where to accept; otherwise both are named.
+    """Without the accepter's name: the (account, region) of the ends, when they share one."""
+    # Only ends in one account and region leave no doubt about where to accept; otherwise
+    # both are named, each with the command for the case it is the accepter.
     places = sorted({(account, region) for _, account, region in ends})
     return places[0] if len(places) == 1 else None
 
