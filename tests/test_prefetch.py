@@ -300,3 +300,117 @@ def test_the_demo_through_the_worker_is_the_demo(
     monkeypatch.delenv("VPCAUDIT_PREFETCH_MIN_BYTES")  # the default: no worker for the demo
     alone = Inventory.from_snapshot(demo_file)
     assert forced == [] and from_worker == alone and from_worker.gaps == ()
+
+
+# -- the worker never outlives the build, hangs it, or prints a traceback -------------------
+
+_ORPHAN = """
+import os, signal, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.builders import SnapshotBuilder
+from vpcaudit import prefetch
+from vpcaudit.snapshot import Snapshot
+
+b = SnapshotBuilder()
+for n in range(3000):
+    b.vpc(f"vpc-{{n:08x}}", f"10.{{n // 256 % 256}}.{{n % 256}}.0/24", name="x" * 40)
+b.build().save(Path({path!r}))
+snap = Snapshot.load(Path({path!r}))
+order = [v for rd in snap.regions for v in rd.resources.values()
+         if isinstance(v, prefetch.StoredItems)] * 40
+{setup}
+ahead = prefetch.Prefetch(order, lambda kind, items: None)
+print(ahead._proc.pid, flush=True)
+{then}
+"""
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    """Whether the process ended (or is a zombie nobody reaps) within `seconds`."""
+    import time  # noqa: PLC0415
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        except (OSError, IndexError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _run(tmp_path: Path, setup: str, then: str) -> tuple[int, Any]:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    root = str(Path(__file__).parent.parent)
+    script = _ORPHAN.format(root=root, path=str(tmp_path / "s.json"), setup=setup, then=then)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    return int(proc.stdout.split()[0]), proc
+
+
+def test_a_worker_whose_build_is_killed_ends(tmp_path: Path) -> None:
+    """Killed (out of memory, SIGKILL), the build runs no cleanup: the worker, blocked on a
+    full pipe, must notice on its own rather than wait for ever."""
+    pid, proc = _run(tmp_path, "", "time.sleep(1); os.kill(os.getpid(), signal.SIGKILL)")
+    assert proc.returncode == -signal.SIGKILL
+    assert _gone(pid, 10), "the worker outlived its build"
+
+
+def test_stopping_the_worker_ignores_the_builds_own_sigterm_handler(tmp_path: Path) -> None:
+    """A program that embeds vpcaudit may catch SIGTERM; the worker must still stop."""
+    pid, proc = _run(
+        tmp_path,
+        "signal.signal(signal.SIGTERM, lambda *a: None)",
+        "time.sleep(0.5); ahead.close(); print('closed', flush=True)",
+    )
+    assert proc.returncode == 0 and "closed" in proc.stdout, proc.stderr
+    assert _gone(pid, 5)
+
+
+def test_ctrl_c_while_the_worker_starts_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C held back during the fork is raised once the build unblocks it: the worker
+    just started must not be left behind."""
+    import multiprocessing  # noqa: PLC0415
+
+    fork = type(multiprocessing.get_context("fork").Process())
+    started = fork.start
+
+    def start_then_ctrl_c(self: Any) -> None:
+        started(self)
+        os.kill(os.getpid(), signal.SIGINT)  # blocked now: delivered when unblocked
+
+    monkeypatch.setattr(fork, "start", start_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        prefetch.Prefetch([], lambda kind, items: None)
+    assert not [p for p in multiprocessing.active_children() if p.name == "vpcaudit-prefetch"]
+
+
+def test_a_worker_that_fails_stops_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+    forced: list[Any],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Any other fault in the worker (memory, the file gone) ends it without a traceback of
+    its own: the build decodes the rest, and meets the fault itself if it is real."""
+    from vpcaudit.inventory import quarantine  # noqa: PLC0415
+
+    build_pid = os.getpid()
+    checked = quarantine.inspect
+
+    def fails_in_the_worker(kind: str, items: list[Any]) -> bool | None:
+        if os.getpid() != build_pid:
+            raise MemoryError
+        return checked(kind, items)
+
+    monkeypatch.setattr(quarantine, "inspect", fails_in_the_worker)
+    snap = _org()
+    assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
+    assert all(t is None for t in forced)
+    assert "Traceback" not in capfd.readouterr().err

@@ -57,7 +57,7 @@ class Prefetch:
         self._arrived: dict[int, bytes] = {}
         self._conn: Connection | None = receive
         self._proc = ctx.Process(
-            target=_serve, args=(send, list(order), inspect), name="vpcaudit-prefetch"
+            target=_serve, args=(send, receive, list(order), inspect), name="vpcaudit-prefetch"
         )
         self._proc.daemon = True
         # Started with SIGINT blocked, so that the worker ignores Ctrl-C from its first
@@ -66,12 +66,17 @@ class Prefetch:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self._proc.start()
-        except OSError:
+        except BaseException:
             receive.close()
-            raise
-        finally:
+            send.close()
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            send.close()  # the worker's end: EOF here when it exits
+            raise
+        send.close()  # the worker's end: EOF here when it exits
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C meanwhile: raised here
+        except BaseException:
+            self.close()
+            raise
 
     def take(self, stored: StoredItems) -> tuple[bool | None, list[RawItem]] | None:
         """The verdict and items of `stored`, or None to decode it in this process."""
@@ -89,8 +94,8 @@ class Prefetch:
                 return None
             try:
                 message = self._conn.recv_bytes()
-            except (EOFError, OSError):  # the worker died: the build decodes the rest
-                self.close()
+            except (EOFError, OSError):  # the worker stopped: the build decodes the rest
+                self._stop()  # (keeping what arrived)
                 return None
             self._arrived[self._pending.popleft()] = message
         message = self._arrived.pop(key)
@@ -100,24 +105,38 @@ class Prefetch:
         return verdict, items
 
     def close(self) -> None:
-        """Stop the worker (it may still be decoding kinds the build did not read)."""
+        """Stop the worker (it may still be decoding kinds the build did not read), and let
+        go of what it sent that was not read."""
         self._arrived.clear()
+        self._stop()
+
+    def _stop(self) -> None:
         self._pending.clear()
         if self._conn is not None:
-            self._conn.close()
+            self._conn.close()  # the worker's next send fails: it stops by itself
             self._conn = None
         if self._proc.is_alive():
             self._proc.terminate()
+            self._proc.join(timeout=5)
+        if self._proc.is_alive():  # pragma: no cover - SIGTERM is reset to its default
+            self._proc.kill()
         self._proc.join()
 
 
-def _serve(send: Connection, order: list[StoredItems], inspect: Inspect) -> None:
+def _serve(
+    send: Connection, receive: Connection, order: list[StoredItems], inspect: Inspect
+) -> None:
     """The worker: decode, inspect and send each kind, until done or the build stops.
 
     A thread sends, so decoding goes on while the build is busy and the pipe is full (a kind
     is megabytes; the pipe holds 64 KiB); at most AHEAD_KINDS wait unsent."""
-    # Ctrl-C reaches the whole process group: the build reports it, and stops this worker.
+    # The build's end of the pipe, inherited by the fork: closed, so that if the build dies
+    # (killed, out of memory) the next send fails and this worker ends instead of waiting.
+    receive.close()
+    # Ctrl-C reaches the whole process group: the build reports it, and stops this worker;
+    # SIGTERM (how the build stops it) ends it, whatever handler the build's process had.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     outbox: queue.Queue[bytes | None] = queue.Queue()
     room = threading.BoundedSemaphore(AHEAD_KINDS)
@@ -141,6 +160,8 @@ def _serve(send: Connection, order: list[StoredItems], inspect: Inspect) -> None
             message = _OK + pickle.dumps((verdict, items), protocol=pickle.HIGHEST_PROTOCOL)
         except SnapshotError as exc:
             message = _FAULT + str(exc).encode()
+        except Exception:  # noqa: BLE001 - the file vanished, memory ran out, ...: stop quietly
+            break  # (the build decodes the rest itself, and meets the same fault, if any)
         room.acquire()
         if stopped.is_set():
             break
@@ -193,8 +214,8 @@ def read_order(snap: Snapshot, build: Callable[[Snapshot], Any]) -> list[StoredI
 def worth_it(snap: Snapshot, min_bytes: int | None = None) -> bool:
     """Whether to decode in a second process: a large file, a second CPU, and fork."""
     if min_bytes is None:
-        given = os.environ.get("VPCAUDIT_PREFETCH_MIN_BYTES", "")
-        min_bytes = int(given) if given.strip().isdigit() else MIN_BYTES
+        given = os.environ.get("VPCAUDIT_PREFETCH_MIN_BYTES", "").strip()
+        min_bytes = int(given) if given.isascii() and given.isdigit() else MIN_BYTES
     stored = sum(
         v.size for rd in snap.regions for v in rd.resources.values() if isinstance(v, StoredItems)
     )

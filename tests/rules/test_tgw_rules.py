@@ -822,8 +822,8 @@ def test_pending_peering_names_both_ends_and_only_the_accepter_accepts() -> None
     accept = "aws ec2 accept-transit-gateway-peering-attachment --transit-gateway-attachment-id "
     assert f.remediation == cmd(accept + "tgw-attach-peer", OTHER_ACCOUNT, OTHER_REGION)
     assert "confirm" not in f.message
-    # Seen from both sides, the finding sits where it is acted on: the accepter's copy.
-    assert (f.resource.account_id, f.resource.region) == (OTHER_ACCOUNT, OTHER_REGION)
+    # Located as before the accepter was known (a moved finding would read as new in a diff).
+    assert (f.resource.account_id, f.resource.region) == (ACCOUNT, REGION)
 
 
 def test_the_requesters_copy_alone_still_names_the_accepter() -> None:

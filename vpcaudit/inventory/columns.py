@@ -58,7 +58,7 @@ def well_formed(fields: Fields, items: list[Any], *, share: bool = True) -> bool
             # As _problem: a value of the inline type passes (free text, a boolean), and an
             # optional "" passes.
             rest = column if inline is None else [v for v in column if type(v) is not inline]
-            if not required and str in types:
+            if not required:
                 rest = [v for v in rest if v != ""]
             if rest and not _values_ok(rest, check, share):
                 return False

@@ -97,6 +97,7 @@ def _net(text: str) -> Network | None:
 
 
 _TEXTS: dict[int, tuple[Network, str]] = {}
+_TEXTS_MAX = 1 << 20
 
 
 def net_text(net: Network) -> str:
@@ -111,6 +112,8 @@ def net_text(net: Network) -> str:
         text = f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}/{net.prefixlen}"
     else:
         text = str(net)
+    if len(_TEXTS) >= _TEXTS_MAX:
+        _TEXTS.clear()  # bounded, for a process that builds inventory after inventory
     _TEXTS[id(net)] = (net, text)
     return text
 

@@ -210,11 +210,10 @@ def peering_pending(inv: Inventory, params: NoParams) -> RuleOutput:
         described = [_end_evidence(inv, e) for e in ends]
         # Ask to confirm when an end is outside the Organization, or membership is unknown.
         doubtful = any(e["in_organization"] is not True for e in described)
-        # Located where the attachment was actually read (the accepter's copy when that was
-        # read): an end may be in an account or region the scan could not see, where no
-        # finding can be acted on or matched.
-        read = sorted((a.account_id, a.region) for a in seen)
-        account, region = place if place is not None and place in read else read[0]
+        # Located where the attachment was actually read: an end may be in an account or
+        # region the scan could not see, where no finding can be acted on or matched. (Not
+        # moved to the accepter's copy: a finding that moved would read as new in a diff.)
+        account, region = _accept_place(ends) or min((a.account_id, a.region) for a in seen)
         names = " and ".join(f"{t} ({acct} {reg})" for t, acct, reg in ends)
         if accepter is not None:
             who = (
