@@ -414,3 +414,24 @@ def test_a_worker_that_fails_stops_quietly(
     assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
     assert all(t is None for t in forced)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_ctrl_c_taken_by_another_thread_during_the_fork_stops_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Blocking SIGINT holds it back from this thread only: with other threads (an embedding
+    program, a test runner), it can interrupt start() itself, right after the fork."""
+    import multiprocessing  # noqa: PLC0415
+
+    fork = type(multiprocessing.get_context("fork").Process())
+    started = fork.start
+
+    def start_then_interrupted(self: Any) -> None:
+        started(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fork, "start", start_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        prefetch.Prefetch([], lambda kind, items: None)
+    assert not [p for p in multiprocessing.active_children() if p.name == "vpcaudit-prefetch"]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())

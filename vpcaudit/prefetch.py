@@ -66,9 +66,9 @@ class Prefetch:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self._proc.start()
-        except BaseException:
-            receive.close()
+        except BaseException:  # a fault; or a Ctrl-C another thread took, after the fork
             send.close()
+            self._stop()  # the worker, if it was started, and the build's end
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             raise
         send.close()  # the worker's end: EOF here when it exits
@@ -115,6 +115,8 @@ class Prefetch:
         if self._conn is not None:
             self._conn.close()  # the worker's next send fails: it stops by itself
             self._conn = None
+        if self._proc.pid is None:
+            return  # never started
         if self._proc.is_alive():
             self._proc.terminate()
             self._proc.join(timeout=5)
