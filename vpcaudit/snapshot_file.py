@@ -290,7 +290,7 @@ class StoredItems(Sequence[RawItem]):
         return f"<{self._kind}: {self._length:,} bytes of {self._source.name}>"
 
 
-_INTERN_MAX = 96
+INTERN_MAX = 96
 """Strings up to this length (ids, CIDRs, states, account ids) are interned."""
 
 
@@ -306,7 +306,7 @@ def intern_strings(items: list[RawItem]) -> list[RawItem]:
         for key, value in pairs:
             kind = type(value)
             if kind is str:
-                if len(value) <= _INTERN_MAX:
+                if len(value) <= INTERN_MAX:
                     node[key] = intern(value)
             elif kind is dict or kind is list:
                 stack.append(value)

@@ -20,13 +20,11 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from vpcaudit.snapshot_file import INTERN_MAX
+
 if TYPE_CHECKING:
     from vpcaudit.inventory.ids import Check
     from vpcaudit.inventory.quarantine import Fields
-
-INTERN_MAX = 96
-"""Strings up to this length (ids, CIDRs, states, account ids) are interned across kinds; a
-longer repeated value (a policy document) is shared within its field only."""
 
 
 def well_formed(fields: Fields, items: list[Any], *, share: bool = True) -> bool:
@@ -109,6 +107,8 @@ def _share(holders: list[Any], key: str, column: list[str], distinct: set[str]) 
     """Give every holder the same string object for the same value of `key` (the caller
     leaves a column of distinct ids as it is: nothing to save)."""
     intern = sys.intern
+    # Short strings are interned, so kinds share them too; a longer repeated value (a policy
+    # document) is shared within its field only.
     canon = {v: intern(v) if len(v) <= INTERN_MAX else v for v in distinct}
     # raw[key] = canon[raw[key]] for every holder, without a Python-level loop.
     deque(map(dict.__setitem__, holders, repeat(key), map(canon.__getitem__, column)), maxlen=0)
