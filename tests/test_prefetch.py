@@ -188,27 +188,6 @@ def test_no_worker_below_the_size_or_with_threads_running(
     assert json.dumps(prefetch.MIN_BYTES) == str(64 * 1024 * 1024)
 
 
-def test_the_cyclic_collector_is_off_inside_and_as_it_was_after() -> None:
-    import gc  # noqa: PLC0415
-
-    from vpcaudit.runtime import without_cyclic_gc  # noqa: PLC0415
-
-    assert gc.isenabled()
-    with without_cyclic_gc():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with without_cyclic_gc():
-            assert not gc.isenabled()
-        assert not gc.isenabled(), "left off when it was off"
-    finally:
-        gc.enable()
-    with pytest.raises(ValueError, match="boom"), without_cyclic_gc():
-        raise ValueError("boom")
-    assert gc.isenabled()
-
-
 def test_ctrl_c_is_for_the_build_not_the_worker(
     monkeypatch: pytest.MonkeyPatch,
     forced: list[Any],

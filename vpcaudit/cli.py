@@ -22,7 +22,7 @@ from vpcaudit.exits import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_O
 from vpcaudit.inventory import Inventory
 from vpcaudit.network import NetworkModel, Verdict, check_query, check_snapshot_kinds
 from vpcaudit.report import path_report
-from vpcaudit.runtime import keep_for_the_run
+from vpcaudit.runtime import without_cyclic_gc
 from vpcaudit.snapshot import Snapshot, load_snapshot
 
 __all__ = ["EXIT_INCOMPLETE", "build_parser", "main"]
@@ -75,8 +75,8 @@ def cmd_path(args: argparse.Namespace) -> int:
         from vpcaudit.commands import live_snapshot  # noqa: PLC0415 - scanning needs boto3
 
         snap = live_snapshot(args)
-    inv = Inventory.from_snapshot(snap)
-    keep_for_the_run(inv, snap)
+    with without_cyclic_gc(keep=True):  # the inventory lives for the run (runtime.py)
+        inv = Inventory.from_snapshot(snap)
     model = NetworkModel(inv)
     check_snapshot_kinds(model)
     family = {"ipv4": 4, "ipv6": 6}.get(args.family or "")

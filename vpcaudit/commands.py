@@ -45,7 +45,7 @@ from vpcaudit.report.outputs import (
     write_output,
 )
 from vpcaudit.rules.registry import available_plugins, load_rules, third_party
-from vpcaudit.runtime import keep_for_the_run, without_cyclic_gc
+from vpcaudit.runtime import without_cyclic_gc
 from vpcaudit.scan import ScanOptions, run_scan, validate
 from vpcaudit.snapshot import Snapshot, drop_repeats, load_snapshot, merge_snapshots
 
@@ -314,9 +314,11 @@ def _report(
     args: argparse.Namespace,
     plan: OutputPlan,
 ) -> int:
-    inv = Inventory.from_snapshot(snap)
-    keep_for_the_run(inv, snap)
-    with without_cyclic_gc():  # findings by the hundred thousand, no cycles (runtime.py)
+    # The inventory, the findings and the reports are made by the hundred thousand, make no
+    # cycles and live until the process exits: no cyclic collection while they are made, and
+    # none looks at them afterwards either (runtime.py).
+    with without_cyclic_gc(keep=True):
+        inv = Inventory.from_snapshot(snap)
         evaluation = evaluate(inv, rules, policy)
         data = build_report(
             snap, inv, evaluation, rules, plan, policy=policy, third_party=args.third_party
