@@ -57,9 +57,18 @@ def _active(inv: Inventory, resource_id: str) -> list[FlowLog]:
     return [f for f in inv.flow_logs_for(resource_id) if f.status == "ACTIVE"]
 
 
-def _logged_subnets(inv: Inventory, vpc: Vpc) -> list[str]:
-    """The VPC's subnets that carry an ACTIVE flow log of their own, sorted."""
-    return sorted(s.subnet_id for s in inv.subnets_of(vpc.vpc_id) if _active(inv, s.subnet_id))
+def _logged(inv: Inventory) -> frozenset[str]:
+    """Ids of the resources (VPCs, subnets, ENIs) that carry an ACTIVE flow log: asked of
+    every VPC and subnet, so a set built once instead of a lookup and a list per question."""
+    memo: dict[str, frozenset[str]] = inv.memo("flowlogs.logged")
+    if "" not in memo:
+        memo[""] = frozenset(f.resource_id for f in inv.flow_logs if f.status == "ACTIVE")
+    return memo[""]
+
+
+def _logged_subnets(inv: Inventory, vpc: Vpc, logged: frozenset[str]) -> list[str]:
+    """The VPC's subnets that carry an ACTIVE flow log of their own (`_logged`), sorted."""
+    return sorted(s.subnet_id for s in inv.subnets_of(vpc.vpc_id) if s.subnet_id in logged)
 
 
 def _interfaces_of(inv: Inventory, vpc_id: str) -> list[str]:
@@ -112,6 +121,7 @@ class FlowLogsMissingParams:
 def flow_logs_missing(inv: Inventory, params: FlowLogsMissingParams) -> RuleOutput:
     """Flag VPCs, in their owner's account, with no ACTIVE flow log on the VPC or its subnets."""
     owned = {(v.owner_id, v.vpc_id) for v in inv.vpcs if v.account_id == v.owner_id}
+    logged = _logged(inv)
     for vpc in inv.vpcs:
         if vpc.is_default and not params.include_default_vpcs:
             continue
@@ -128,12 +138,13 @@ def flow_logs_missing(inv: Inventory, params: FlowLogsMissingParams) -> RuleOutp
                 vpc_ref(vpc), f"flow logs of {vpc.account_id} {vpc.region} could not be read"
             )
             continue
-        logs = inv.flow_logs_for(vpc.vpc_id)
-        if any(f.status == "ACTIVE" for f in logs) or _logged_subnets(inv, vpc):
+        if vpc.vpc_id in logged or _logged_subnets(inv, vpc, logged):
             continue  # logged; or logged on subnets only: flow-logs-subnet-only says so
+        logs = inv.flow_logs_for(vpc.vpc_id)
         others = sorted(
             f"{f.flow_log_id} on {f.resource_id}"
             for eni in _interfaces_of(inv, vpc.vpc_id)
+            if eni in logged
             for f in _active(inv, eni)
         )
         yield Violation(
@@ -253,13 +264,14 @@ def partial_traffic(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag each resource whose active flow logs, with its parents', miss a traffic half."""
     del params
     parents = _parents(inv)
-    resources = sorted({f.resource_id for f in inv.flow_logs if f.status == "ACTIVE"})
+    logged = _logged(inv)
+    resources = sorted(logged)
     for resource_id in resources:
         logs = sorted(_active(inv, resource_id), key=lambda f: f.flow_log_id)
         recorded = _recorded(logs)
         if recorded is None or not (_HALVES - recorded):
             continue  # no traffic type to judge (e.g. Transit Gateway logs), or all of it
-        if any(_active(inv, p) for p in parents.get(resource_id, ())):
+        if any(p in logged for p in parents.get(resource_id, ())):
             continue  # the enclosing subnet or VPC is logged: judged (or covered) there
         partial = [f for f in logs if f.traffic_type.upper() in _HALVES]
         first = partial[0]
@@ -358,12 +370,13 @@ def _destination_args(f: FlowLog) -> str:
 def subnet_only(inv: Inventory, params: NoParams) -> RuleOutput:
     """Flag owned VPCs with subnet flow logs but no active VPC-level flow log."""
     del params
+    logged_ids = _logged(inv)
     for vpc in inv.vpcs:
         if vpc.account_id != vpc.owner_id:
             continue
-        if _active(inv, vpc.vpc_id):
+        if vpc.vpc_id in logged_ids:
             continue
-        logged = _logged_subnets(inv, vpc)
+        logged = _logged_subnets(inv, vpc, logged_ids)
         if not logged:
             continue  # no log at all: vpc-flow-logs-missing
         subnets = inv.subnets_of(vpc.vpc_id)

@@ -574,11 +574,17 @@ def _sweep(
     """One sorted sweep: CIDR blocks nest or are disjoint, so a block overlaps exactly the
     blocks that enclose it (kept on a stack) and the ones it encloses (the run after it)."""
     starts = [int(c.network_address) for c, _ in blocks]
+    # The last address of each block, from its prefix length: ipaddress's broadcast_address
+    # builds (and caches) an address object per network, 0.6 s for 130,000 blocks.
+    ends = [
+        start | ((1 << (c.max_prefixlen - c.prefixlen)) - 1)
+        for start, (c, _) in zip(starts, blocks, strict=True)
+    ]
     stack: list[int] = []
-    for i, (c, v) in enumerate(blocks):
-        while stack and int(blocks[stack[-1]][0].broadcast_address) < starts[i]:
+    for i, (_, v) in enumerate(blocks):
+        while stack and ends[stack[-1]] < starts[i]:
             stack.pop()
-        inside_end = bisect.bisect_right(starts, int(c.broadcast_address))
+        inside_end = bisect.bisect_right(starts, ends[i])
         # AWS never lets two blocks of one VPC overlap, so every block counted is another VPC's.
         n = len(stack) + (inside_end - i - 1)
         if n:
