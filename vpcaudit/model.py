@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpcaudit.quickinit import quick_init
+
 
 class Severity(enum.StrEnum):
     """How urgent a finding is; ordered from most to least severe."""
@@ -77,6 +79,7 @@ class Gap:
         )
 
 
+@quick_init
 @dataclass(frozen=True)
 class ResourceRef:
     """Where a finding points: one AWS resource in one account and region."""
@@ -91,6 +94,7 @@ class ResourceRef:
     """The resource's tags, sorted, for waivers that match on tags."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Violation:
     """What a rule yields: a resource, what is wrong with it, and the evidence."""
@@ -105,6 +109,7 @@ class Violation:
     """Separates several findings of one rule on one resource (e.g. the side of a peering)."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class Unverifiable:
     """A check a rule could not decide because part of the picture was not scanned."""
@@ -113,6 +118,7 @@ class Unverifiable:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Finding:
     """A violation stamped by the evaluator with rule id, severity and a stable fingerprint."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vpcaudit.errors import SnapshotError
+from vpcaudit.quickinit import quick_init
 from vpcaudit.snapshot import RawItem
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def net_text(net: Network) -> str:
     return text
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Located:
     """Where an item was read: the scanned account and region."""
@@ -126,6 +128,7 @@ class Located:
     region: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Vpc:
     """A VPC with all its associated CIDR blocks."""
@@ -149,6 +152,7 @@ class Vpc:
         return ec2_arn(self.region, self.owner_id, "vpc", self.vpc_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Subnet:
     """A subnet: its VPC, zone and CIDR."""
@@ -187,6 +191,7 @@ class Route(NamedTuple):
         return self.state == "active"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     """A route table, its routes and the subnets that use it."""
@@ -208,6 +213,7 @@ class RouteTable:
         return ec2_arn(self.region, self.owner_id, "route-table", self.route_table_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PeeringSide:
     """One side of a peering connection as AWS describes it."""
@@ -219,6 +225,7 @@ class PeeringSide:
     allow_remote_dns: bool | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Peering:
     """A VPC peering connection, deduplicated across the accounts and regions that saw it."""
@@ -248,6 +255,7 @@ class Peering:
         return ec2_arn(region, account_id, "vpc-peering-connection", self.peering_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A VPC endpoint (gateway, interface, or another type)."""
@@ -283,6 +291,7 @@ class Endpoint:
         )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlowLog:
     """A flow log subscription on a VPC, subnet or network interface."""
@@ -299,6 +308,7 @@ class FlowLog:
     destination: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class VpnGateway:
     """A virtual private gateway (VPN or Direct Connect) and the VPCs it is attached to."""
@@ -310,6 +320,7 @@ class VpnGateway:
     attached_vpc_ids: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NatGateway:
     """A NAT gateway: where it sits and whether it still forwards."""
@@ -327,6 +338,7 @@ class NatGateway:
     public_ip: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InternetGateway:
     """An internet gateway and the VPCs it is attached to."""
@@ -337,6 +349,7 @@ class InternetGateway:
     attached_vpc_ids: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SecurityGroup:
     """A security group, reduced to what the rules ask: its ingress open to the world."""
@@ -353,6 +366,7 @@ class SecurityGroup:
     egress: tuple[SgRule, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TgwAttachment:
     """A Transit Gateway attachment of a resource (a VPC, a VPN, ...)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from vpcaudit.inventory.models import Network
+from vpcaudit.quickinit import quick_init
 
 ALL_PROTOCOLS = "-1"
 """The protocol value AWS uses for "all traffic" in security groups and network ACLs."""
@@ -50,6 +51,7 @@ class NaclEntry(NamedTuple):
     icmp_code: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NetworkAcl:
     """A network ACL, its subnets, and its entries in evaluation order."""
@@ -65,6 +67,7 @@ class NetworkAcl:
     """Sorted by (egress, rule_number)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NetworkInterface:
     """An elastic network interface: where it sits, its addresses, groups and purpose."""
@@ -92,6 +95,7 @@ class NetworkInterface:
     description: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TransitGateway:
     """A Transit Gateway and the options that decide how new attachments are wired."""
@@ -123,6 +127,7 @@ class TgwRoute(NamedTuple):
     """The attachments it sends to (several for ECMP); empty for a blackhole."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TgwRouteTable:
     """A Transit Gateway route table with its routes, associations and propagations."""
@@ -143,6 +148,7 @@ class TgwRouteTable:
     """False when the routes could not be read (a gap); the table then routes *unknown*."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EgressOnlyIgw:
     """An egress-only internet gateway (outbound IPv6 only) and its VPC."""
@@ -153,6 +159,7 @@ class EgressOnlyIgw:
     attached_vpc_ids: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class VpnConnection:
     """A Site-to-Site VPN connection to a virtual private gateway or a Transit Gateway."""
@@ -170,6 +177,7 @@ class VpnConnection:
     tunnels: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ElasticIp:
     """An Elastic IP address and what it is associated with ("" when nothing)."""
@@ -185,6 +193,7 @@ class ElasticIp:
     tags: tuple[tuple[str, str], ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PrefixList:
     """A managed prefix list: its name, owner and, when read, its entries."""
