@@ -362,7 +362,9 @@ def test_ctrl_c_while_the_worker_starts_stops_it(monkeypatch: pytest.MonkeyPatch
 
     def start_then_ctrl_c(self: Any) -> None:
         started(self)
-        os.kill(os.getpid(), signal.SIGINT)  # blocked now: delivered when unblocked
+        # To this thread, where it is blocked now and delivered when unblocked: sent to the
+        # process, another thread (pytest-xdist's) could take it at any later moment.
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
 
     monkeypatch.setattr(fork, "start", start_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
