@@ -65,6 +65,15 @@ def test_random_values_give_the_standard_text() -> None:
         assert jsontext.dumps(value) == json.dumps(value, indent=2), repr(value)
 
 
+def test_a_margin_indents_every_line_after_the_first() -> None:
+    rng = random.Random(2027)  # noqa: S311 - reproducible test input, not a secret
+    for _ in range(5_000):
+        value = _value(rng, 0)
+        # JSON text holds no raw newline inside a string: the margin goes after each one.
+        want = json.dumps(value, indent=2).replace("\n", "\n    ")
+        assert jsontext.dumps(value, "    ") == want, repr(value)
+
+
 def test_an_unknown_type_fails_as_json_does() -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         jsontext.dumps({"when": object()})

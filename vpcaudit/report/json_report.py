@@ -128,7 +128,6 @@ def iter_render(data: ReportData) -> Iterator[str]:
         return
     yield before + '\n  "findings": ['
     for i, f in enumerate(findings):
-        # Strings never hold a raw newline (JSON escapes it): re-indenting by line is exact.
-        text = jsontext.dumps(_with_baseline(finding_dict(f), data))
-        yield ("," if i else "") + "\n    " + text.replace("\n", "\n    ")
+        text = jsontext.dumps(_with_baseline(finding_dict(f), data), "    ")
+        yield ("," if i else "") + "\n    " + text
     yield "\n  ],\n" + after + "\n"

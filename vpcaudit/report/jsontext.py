@@ -16,10 +16,11 @@ from typing import Any
 _INDENT = "  "
 
 
-def dumps(value: Any) -> str:
-    """The text json.dumps(value, indent=2) gives (ensure_ascii, no key sorting)."""
+def dumps(value: Any, margin: str = "") -> str:
+    """The text json.dumps(value, indent=2) gives (ensure_ascii, no key sorting), with every
+    line after the first starting with `margin` too (a value nested in a larger document)."""
     out: list[str] = []
-    _write(value, out, "")
+    _write(value, out, margin)
     return "".join(out)
 
 

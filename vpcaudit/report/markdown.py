@@ -84,14 +84,24 @@ def _header(data: ReportData) -> str:
     )
 
 
-def _finding_row(data: ReportData, f: Finding, *, rule: bool = False) -> str:
-    status = f" **{data.baseline.status(f.fingerprint)}**" if data.baseline else ""
-    where = f"[{code_span(f.rule_id)}](#{_anchor(f.rule_id)}) | " if rule else ""
-    return (
-        f"| {f.severity}{status} | {where}{cell(_account(data, f.resource.account_id))} | "
-        f"{cell(f.resource.region)} | {code_span(f.resource.resource_id)} | "
-        f"{cell(f.message)} |"
-    )
+def _finding_rows(data: ReportData, items: list[Finding], *, rule: bool = False) -> list[str]:
+    """One table row per finding."""
+    # Rows by the hundred thousand name a few accounts and regions: each cell written once.
+    places: dict[tuple[str, str], str] = {}
+    rows = []
+    for f in items:
+        ref = f.resource
+        place = places.get((ref.account_id, ref.region))
+        if place is None:
+            place = f"{cell(_account(data, ref.account_id))} | {cell(ref.region)}"
+            places[ref.account_id, ref.region] = place
+        status = f" **{data.baseline.status(f.fingerprint)}**" if data.baseline else ""
+        where = f"[{code_span(f.rule_id)}](#{_anchor(f.rule_id)}) | " if rule else ""
+        rows.append(
+            f"| {f.severity.value}{status} | {where}{place} | {code_span(ref.resource_id)} | "
+            f"{cell(f.message)} |"
+        )
+    return rows
 
 
 def _top(data: ReportData) -> str:
@@ -110,7 +120,7 @@ def _top(data: ReportData) -> str:
         out.append(f"No critical or high findings. The {len(shown)} most severe:\n")
     out.append("| Severity | Rule | Account | Region | Resource | Finding |")
     out.append("|---|---|---|---|---|---|")
-    out.extend(_finding_row(data, f, rule=True) for f in shown)
+    out.extend(_finding_rows(data, shown, rule=True))
     rest = len(live) - len(shown)
     if rest:
         out.append(f"\n_{rest} more below, by rule, most severe rule first._")
@@ -377,7 +387,7 @@ def _findings(data: ReportData) -> str:
             out.append(f"{rule.rationale}\n")
         out.append("| Severity | Account | Region | Resource | Finding |")
         out.append("|---|---|---|---|---|")
-        out.extend(_finding_row(data, f) for f in items)
+        out.extend(_finding_rows(data, items))
         out.append("")
         shown = items[:MAX_DETAILS_PER_RULE]
         out.extend(_finding_details(f) for f in shown)
