@@ -69,6 +69,8 @@ _KIND = re.compile(rb'"([a-z0-9_]{1,64})":\[')
 _CHUNK = 1 << 20
 _HEADER_MAX = 64 << 20
 """The first line (scope, gaps, skipped regions) is read whole up to this size."""
+_INDEX_BUFFER = 4 << 20
+"""The file buffer while indexing (4 MiB read calls; the cost of the lines is the calls)."""
 _EAGER = 64
 """A kind's array shorter than this many bytes (an empty one) is decoded while indexing."""
 
@@ -356,7 +358,9 @@ def read_lines(
     """Index a snapshot in the line layout: its header, and per region each kind's items
     (decoded when iterated). None when the file is in another layout."""
     try:
-        with path.open("rb") as f:
+        # Indexing reads every line through readline(): with the default 8 KiB buffer that is
+        # a read() call per 8 KiB, 0.47 s for a 393 MB snapshot; with 4 MiB, 0.12 s.
+        with path.open("rb", buffering=_INDEX_BUFFER) as f:
             st = os.fstat(f.fileno())
             check_size(st.st_size, source)
             src = _Source(path, source, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))

@@ -27,6 +27,9 @@ from vpcaudit.snapshot import RawItem, Snapshot
 # TransitGatewayRouteTableId the collector stamps on each item.
 TGW_TABLE_KINDS = ("tgw_routes", "tgw_associations", "tgw_propagations")
 
+_new = tuple.__new__
+"""SgRule(...) and NaclEntry(...) go through a Python-level __new__: hundreds of thousands."""
+
 
 def _int(value: Any, default: int = -1) -> int:
     return default if value is None else int(value)
@@ -46,21 +49,24 @@ def sg_rules(raw: RawItem, *, egress: bool) -> tuple[SgRule, ...]:
         lo, hi = _int(perm.get("FromPort")), _int(perm.get("ToPort"))
         base = (egress, proto, lo, hi)
         for r in perm.get("IpRanges") or []:
-            out.append(SgRule(*base, _net(str(r.get("CidrIp", ""))), "", "", "", "", ""))
+            out.append(_new(SgRule, (*base, _net(str(r.get("CidrIp", ""))), "", "", "", "", "")))
         for r in perm.get("Ipv6Ranges") or []:
-            out.append(SgRule(*base, _net(str(r.get("CidrIpv6", ""))), "", "", "", "", ""))
+            out.append(_new(SgRule, (*base, _net(str(r.get("CidrIpv6", ""))), "", "", "", "", "")))
         for r in perm.get("PrefixListIds") or []:
-            out.append(SgRule(*base, None, str(r.get("PrefixListId", "")), "", "", "", ""))
+            out.append(_new(SgRule, (*base, None, str(r.get("PrefixListId", "")), "", "", "", "")))
         for g in perm.get("UserIdGroupPairs") or []:
             out.append(
-                SgRule(
-                    *base,
-                    None,
-                    "",
-                    str(g.get("GroupId", "")),
-                    str(g.get("UserId", "")),
-                    str(g.get("VpcId", "")),
-                    str(g.get("PeeringStatus", "")),
+                _new(
+                    SgRule,
+                    (
+                        *base,
+                        None,
+                        "",
+                        str(g.get("GroupId", "")),
+                        str(g.get("UserId", "")),
+                        str(g.get("VpcId", "")),
+                        str(g.get("PeeringStatus", "")),
+                    ),
                 )
             )
     return tuple(r for r in out if r.cidr is not None or r.prefix_list_id or r.group_id)
@@ -69,16 +75,19 @@ def sg_rules(raw: RawItem, *, egress: bool) -> tuple[SgRule, ...]:
 def _nacl_entry(raw: RawItem) -> NaclEntry:
     ports = raw.get("PortRange") or {}
     icmp = raw.get("IcmpTypeCode") or {}
-    return NaclEntry(
-        int(raw["RuleNumber"]),
-        bool(raw.get("Egress", False)),
-        str(raw.get("Protocol", ALL_PROTOCOLS)),
-        str(raw.get("RuleAction", "deny")).lower() == "allow",
-        _net(str(raw.get("CidrBlock") or raw.get("Ipv6CidrBlock") or "")),
-        _int(ports.get("From")),
-        _int(ports.get("To")),
-        _int(icmp.get("Type")),
-        _int(icmp.get("Code")),
+    return _new(
+        NaclEntry,
+        (
+            int(raw["RuleNumber"]),
+            bool(raw.get("Egress", False)),
+            str(raw.get("Protocol", ALL_PROTOCOLS)),
+            str(raw.get("RuleAction", "deny")).lower() == "allow",
+            _net(str(raw.get("CidrBlock") or raw.get("Ipv6CidrBlock") or "")),
+            _int(ports.get("From")),
+            _int(ports.get("To")),
+            _int(icmp.get("Type")),
+            _int(icmp.get("Code")),
+        ),
     )
 
 
