@@ -77,3 +77,35 @@ def test_a_margin_indents_every_line_after_the_first() -> None:
 def test_an_unknown_type_fails_as_json_does() -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         jsontext.dumps({"when": object()})
+
+
+def test_the_json_report_is_its_dict_as_json_dumps_writes_it() -> None:
+    """The report is streamed a finding at a time through jsontext: the same text as
+    json.dumps of report_dict, with waivers, a baseline, and a plugin's odd values."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from tests.report_golden import golden_report  # noqa: PLC0415
+    from vpcaudit.baseline import BaselineDiff  # noqa: PLC0415
+    from vpcaudit.report import json_report  # noqa: PLC0415
+
+    class Text(str):
+        """A str subclass, as a plugin might hand over."""
+
+    data = golden_report()
+    findings = data.evaluation.findings
+    assert any(f.suppressed for f in findings) and any(f.waiver for f in findings)
+    fps = [f.fingerprint for f in findings]
+    baseline = BaselineDiff("old.json", frozenset(fps[::3]), frozenset(fps[1::3]), (), ())
+    odd = (
+        replace(findings[0], message=Text("a \u202e str subclass")),
+        replace(findings[0], evidence={1: 2.5, "nan": float("nan"), "list": [{}, [], None]}),
+        replace(findings[0], remediation=""),
+        replace(findings[0], evidence={}, waiver={"reason": "é\n", "expires": None}),
+    )
+    for variant in (
+        data,
+        replace(data, baseline=baseline),
+        replace(data, evaluation=replace(data.evaluation, findings=odd)),
+    ):
+        want = json.dumps(json_report.report_dict(variant), indent=2) + "\n"
+        assert json_report.render(variant) == want
