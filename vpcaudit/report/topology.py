@@ -9,11 +9,13 @@ from itertools import groupby
 
 from vpcaudit.evaluate import Evaluation
 from vpcaudit.inventory import Inventory, net_text
+from vpcaudit.quickinit import quick_init
 from vpcaudit.report.mdescape import mermaid_id, mermaid_label
 
 ONE_WAY_RULE = "peering-route-one-way"
 
 
+@quick_init
 @dataclass(frozen=True)
 class VpcNode:
     """A VPC in the picture (scanned, or only known as the far side of a peering)."""
@@ -26,6 +28,7 @@ class VpcNode:
     scanned: bool
 
 
+@quick_init
 @dataclass(frozen=True)
 class PeeringEdge:
     """A peering between two VPCs and how it stands."""
