@@ -209,7 +209,7 @@ def _build_fields(snap: Snapshot) -> dict[str, Any]:
                     str(raw.get("OwnerId") or acct),
                     any(a.get("Main") for a in live),
                     tuple(sorted(str(a["SubnetId"]) for a in live if a.get("SubnetId"))),
-                    tuple(_route(r) for r in raw.get("Routes") or []),
+                    tuple(map(_route, raw.get("Routes") or ())),
                     tuple(sorted(str(a["GatewayId"]) for a in live if a.get("GatewayId"))),
                 )
             )

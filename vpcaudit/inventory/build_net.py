@@ -303,7 +303,7 @@ def build_network_fields(snap: Snapshot) -> dict[str, Any]:
                     ),
                     tuple(
                         sorted(
-                            (_nacl_entry(e) for e in raw.get("Entries") or []),
+                            map(_nacl_entry, raw.get("Entries") or ()),
                             key=lambda e: (e.egress, e.rule_number),
                         )
                     ),
