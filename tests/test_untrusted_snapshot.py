@@ -4,6 +4,8 @@ traceback or exit 4; a snapshot of nothing is incomplete (exit 3), not a clean s
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,42 @@ def test_a_file_changed_after_indexing_is_refused(tmp_path: Path) -> None:
     path.write_text(path.read_text("utf-8") + " ", encoding="utf-8")
     with pytest.raises(SnapshotError, match="changed while it was being read"):
         Inventory.from_snapshot(snap)
+
+
+def test_lines_longer_than_a_read_chunk_are_indexed_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The index finds each line's end in the mapped file and copies only its first bytes:
+    a kind's line of several MiB still decodes to every item."""
+    doc = Snapshot.load(SNAPSHOT).to_dict()
+    resources = doc["regions"][0]["resources"]
+    first = resources["vpcs"][0]
+    resources["vpcs"] = [dict(first, VpcId=f"vpc-{i:017x}") for i in range(12_000)]
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps(doc), encoding="utf-8")
+    snap = Snapshot.load(whole)
+    path = tmp_path / "lines.json"
+    path.write_text(snap.dumps(), encoding="utf-8")
+    longest = max(len(line) for line in path.read_bytes().split(b"\n"))
+    assert longest > 4 * (1 << 20)  # several of the reader's 1 MiB chunks
+    again = Snapshot.load(path)
+    vpcs = again.regions[0].resources["vpcs"]
+    assert isinstance(vpcs, StoredItems)
+    assert again == snap and len(list(vpcs)) == 12_000
+    path.write_bytes(path.read_bytes() + b"x")  # anything after the document
+    code, err = _evaluate(path, capsys)
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_a_snapshot_from_a_pipe_is_read_whole(tmp_path: Path) -> None:
+    """`vpcaudit evaluate <(aws s3 cp ... -)`: a pipe cannot be read twice, so it is not
+    indexed (that read it, then failed to seek back: an internal error) but read whole."""
+    snap = Snapshot.load(SNAPSHOT)
+    fifo = tmp_path / "snapshot.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(snap.dumps(),), daemon=True)
+    writer.start()
+    again = Snapshot.load(fifo)
+    writer.join(timeout=30)
+    assert again == snap
+    assert Inventory.from_snapshot(again) == Inventory.from_snapshot(snap)
