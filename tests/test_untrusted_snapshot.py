@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,7 +143,9 @@ def test_lines_longer_than_a_read_chunk_are_indexed_whole(
     assert code == 2 and err.count("\n") == 1
 
 
-def test_a_snapshot_from_a_pipe_is_read_whole(tmp_path: Path) -> None:
+def test_a_snapshot_from_a_pipe_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`vpcaudit evaluate <(aws s3 cp ... -)`: a pipe cannot be read twice, so it is not
     indexed (that read it, then failed to seek back: an internal error) but read whole."""
     snap = Snapshot.load(SNAPSHOT)
@@ -149,7 +153,27 @@ def test_a_snapshot_from_a_pipe_is_read_whole(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     writer = threading.Thread(target=fifo.write_text, args=(snap.dumps(),), daemon=True)
     writer.start()
-    again = Snapshot.load(fifo)
+    opens: list[str] = []
+    real_open = Path.open
+
+    def counted(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == fifo and "w" not in str(args[:1] or kwargs.get("mode", "r")):
+            opens.append(str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counted)
+
+    def opened_twice(signum: int, frame: object) -> None:
+        raise TimeoutError("the pipe was opened a second time, with no writer left")
+
+    before = signal.signal(signal.SIGALRM, opened_twice)
+    signal.alarm(30)  # interrupts a blocked open(): the test fails instead of hanging
+    try:
+        again = Snapshot.load(fifo)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
     writer.join(timeout=30)
+    assert len(opens) == 1, "opened for reading more than once"
     assert again == snap
     assert Inventory.from_snapshot(again) == Inventory.from_snapshot(snap)

@@ -358,11 +358,15 @@ def read_lines(
     """Index a snapshot in the line layout: its header, and per region each kind's items
     (decoded when iterated). None when the file is in another layout."""
     try:
+        # Asked before opening: a pipe gives its bytes to one open only, and those must go to
+        # the whole-file read (the index would need to read them twice).
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
         with path.open("rb") as f:
             st = os.fstat(f.fileno())
             check_size(st.st_size, source)
             if not stat.S_ISREG(st.st_mode) or not st.st_size:
-                return None  # a pipe, or nothing: read as a whole (and refused if empty)
+                return None  # replaced meanwhile, or nothing: read whole (refused if empty)
             src = _Source(path, source, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
             # Mapped, not read: a line's end is found in place and only its first bytes are
             # copied. Reading each line whole cost 0.4 s for a 393 MB snapshot, most of it
