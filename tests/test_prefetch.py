@@ -135,16 +135,21 @@ def test_a_corrupt_kind_is_the_same_one_line_error(
     assert str(alone.value) == str(caught.value)
 
 
+def _signal_on_start(monkeypatch: pytest.MonkeyPatch, sig: signal.Signals) -> None:
+    """Send `sig` to the worker as soon as the build has started it."""
+    original = prefetch.Prefetch.__init__
+
+    def start_then_signal(self: prefetch.Prefetch, *args: Any) -> None:
+        original(self, *args)
+        os.kill(self._proc.pid, sig)
+
+    monkeypatch.setattr(prefetch.Prefetch, "__init__", start_then_signal)
+
+
 def test_a_worker_that_dies_loses_nothing(
     monkeypatch: pytest.MonkeyPatch, forced: list[Any], tmp_path: Path
 ) -> None:
-    original = prefetch.Prefetch.__init__
-
-    def start_then_kill(self: prefetch.Prefetch, *args: Any) -> None:
-        original(self, *args)
-        os.kill(self._proc.pid, signal.SIGKILL)
-
-    monkeypatch.setattr(prefetch.Prefetch, "__init__", start_then_kill)
+    _signal_on_start(monkeypatch, signal.SIGKILL)
     snap = _org()
     assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
     assert forced and all(t is None for t in forced[3:])
@@ -196,13 +201,7 @@ def test_ctrl_c_is_for_the_build_not_the_worker(
 ) -> None:
     """Ctrl-C reaches the whole process group; the worker ignores it (no traceback of its
     own), and goes on serving until the build stops it."""
-    original = prefetch.Prefetch.__init__
-
-    def start_then_interrupt(self: prefetch.Prefetch, *args: Any) -> None:
-        original(self, *args)
-        os.kill(self._proc.pid, signal.SIGINT)
-
-    monkeypatch.setattr(prefetch.Prefetch, "__init__", start_then_interrupt)
+    _signal_on_start(monkeypatch, signal.SIGINT)
     snap = _org()
     assert Inventory.from_snapshot(_file(snap, tmp_path)) == Inventory.from_snapshot(snap)
     served = [t for t in forced if t is not None]

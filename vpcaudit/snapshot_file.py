@@ -391,7 +391,7 @@ class _Lines:
         self._mapped = mapped
         self._pos = 0
 
-    def line(self, first: int) -> tuple[bytes, bytes, int]:
+    def line(self, first: int = _CHUNK) -> tuple[bytes, bytes, int]:
         """The next line's first `first` bytes, its last three bytes and its length (the
         newline included); empty at the end."""
         mapped, pos = self._mapped, self._pos
@@ -405,16 +405,10 @@ class _Lines:
         return self._pos < len(self._mapped)
 
 
-def _line(f: _Lines, first: int = _CHUNK) -> tuple[bytes, bytes, int]:
-    """The next line's first `first` bytes, its last bytes and its length (never all of a
-    long line in memory)."""
-    return f.line(first)
-
-
 def _index(  # noqa: PLR0912, PLR0915 - one pass over the layout's lines, easier read whole
     f: _Lines, src: _Source
 ) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Sequence[RawItem]]]]]:
-    head, tail, length = _line(f, _HEADER_MAX)
+    head, tail, length = f.line(_HEADER_MAX)
     if length != len(head) or not head.startswith(b"{") or not head.endswith(_HEADER_END):
         raise _NotLines
     header = loads(head[: -len(_HEADER_END)] + b"}", src.name, "header")
@@ -423,7 +417,7 @@ def _index(  # noqa: PLR0912, PLR0915 - one pass over the layout's lines, easier
     pos = length
     regions: list[tuple[str, str, dict[str, Sequence[RawItem]]]] = []
     while True:
-        head, tail, length = _line(f)
+        head, tail, length = f.line()
         if head in (b"]}\n", b"]}") and not regions:
             break
         m = _REGION_OPEN.fullmatch(head)
@@ -435,7 +429,7 @@ def _index(  # noqa: PLR0912, PLR0915 - one pass over the layout's lines, easier
         pos += length
         resources: dict[str, Sequence[RawItem]] = {}
         while True:
-            head, tail, length = _line(f)
+            head, tail, length = f.line()
             if head in (b"}},\n", b"}}\n"):
                 break
             k = _KIND.match(head)
@@ -454,14 +448,14 @@ def _index(  # noqa: PLR0912, PLR0915 - one pass over the layout's lines, easier
                 resources[kind] = StoredItems(src, start, size, where, kind)
             pos += length
             if not comma:
-                head, tail, length = _line(f)
+                head, tail, length = f.line()
                 if head not in (b"}},\n", b"}}\n"):
                     raise _NotLines
                 break
         pos += length
         regions.append((str(account_id), str(region), resources))
         if head == b"}}\n":
-            head, tail, length = _line(f)
+            head, tail, length = f.line()
             if head not in (b"]}\n", b"]}"):
                 raise _NotLines
             break
